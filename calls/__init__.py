@@ -1,0 +1,1 @@
+"""What every stage shares: the call schema, the store, configuration and registries."""

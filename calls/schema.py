@@ -1,0 +1,227 @@
+"""The call schema: the one contract every stage speaks (DESIGN §3).
+
+A :class:`Call` is what a spider yields, what the pipelines normalise and store,
+and what the digest reads back. It is defined here once; no stage invents its
+own dict shape for a call. Every datetime is timezone-aware and travels with the
+text it was parsed from (``*_raw``), so a date-parsing bug can be audited.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+SUMMARY_MAX = 1200
+"""Upper bound, in characters, of :attr:`Call.summary`."""
+
+
+class Status(StrEnum):
+    """Where a call stands in its life."""
+
+    FORTHCOMING = "forthcoming"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        use_attribute_docstrings=True,
+        extra="forbid",
+        validate_assignment=True,
+        ser_json_timedelta="iso8601",
+    )
+
+
+class Deadline(_Model):
+    """One submission deadline; multi-stage calls have several."""
+
+    at: datetime | None = None
+    """Instant of the deadline, ISO 8601 with offset; None when the raw text could not be parsed."""
+    raw: str
+    """The deadline exactly as the source published it (date string, sentence, API value)."""
+    label: str | None = None
+    """What this deadline is for, e.g. ``stage 1``, ``stage 2``, ``cut-off 3``."""
+
+    @field_validator("at")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        return _require_aware(value)
+
+
+class Provenance(_Model):
+    """One source page a (possibly merged) call was seen on."""
+
+    source: str
+    """Source slug (the spider's name), e.g. ``eu-ftp``."""
+    native_id: str
+    """The source's own id of the call."""
+    url: str
+    """The page on that source."""
+    seen_at: datetime | None = None
+    """When the call was last seen there, ISO 8601 with offset."""
+
+
+class Call(_Model):
+    """A grant call or technical-assistance opportunity, normalised."""
+
+    uid: str
+    """Stable id ``<source>:<native_id>``; never reused (see :func:`make_uid`)."""
+    source: str
+    """Slug of the source that yielded the call, e.g. ``eu-ftp``."""
+    native_id: str
+    """The source's own id (API id, topic identifier, post id, URL path)."""
+    title: str
+    """Title as published, plain text, whitespace collapsed."""
+    url: str
+    """Absolute http(s) URL of the page a person should open."""
+
+    call_id: str | None = None
+    """Official identifier (``HORIZON-CL5-2027-D3-01``, ``EuropeAid/18xxxx/DD/ACT/UA``, ``HUSRB/2301``): the strongest dedup key."""
+    parent_call_id: str | None = None
+    """Identifier of the call this topic belongs to (F&TP ``callIdentifier``), if any."""
+    parent_call_title: str | None = None
+    """Title of that parent call, plain text."""
+    language: str | None = None
+    """BCP 47 tag of the title and summary: ``en``, ``uk``, ``sr-Latn``, ``sr-Cyrl``, ``pl``, ``hu``, ``ro``."""
+    summary: str | None = None
+    """Plain text, sanitised (no markup), at most ``SUMMARY_MAX`` characters."""
+    eligibility_text: str | None = None
+    """Plain-text eligibility conditions as published (who and which countries may apply), bounded length."""
+
+    programme_id: str | None = None
+    """Programme registry key, e.g. ``horizon-europe``, ``interreg-next-pl-ua``."""
+    programme: str | None = None
+    """Programme display name, e.g. ``Horizon Europe``."""
+    funder: str | None = None
+    """Who pays: ``European Union``, ``Norway Grants``, ``US Department of State``, …"""
+    kind: str | None = None
+    """``grant``, ``tender``, ``prize``, ``loan``, ``technical-assistance``, ``other``."""
+    action_type: str | None = None
+    """Type of action as the funder names it, e.g. ``HORIZON Research and Innovation Actions``."""
+    status: Status | None = None
+    """``forthcoming``, ``open`` or ``closed``; derived from dates where the source is silent."""
+
+    opens_at: datetime | None = None
+    """Opening of submissions, ISO 8601 with offset."""
+    opens_at_raw: str | None = None
+    """Opening date exactly as published."""
+    deadlines: list[Deadline] = Field(default_factory=list)
+    """Every submission deadline in chronological order (several for multi-stage calls)."""
+    published_at: datetime | None = None
+    """When the source published the call, ISO 8601 with offset."""
+    published_at_raw: str | None = None
+    """Publication date exactly as published."""
+    updated_at: datetime | None = None
+    """When the source last changed the call, ISO 8601 with offset."""
+    updated_at_raw: str | None = None
+    """Last-change date exactly as published."""
+
+    budget: Decimal | None = None
+    """Total budget of the call or topic, in ``currency``."""
+    budget_raw: str | None = None
+    """Budget text as published (or the API value it was read from)."""
+    grant_min: Decimal | None = None
+    """Smallest grant per project, in ``currency``."""
+    grant_max: Decimal | None = None
+    """Largest grant per project, in ``currency``."""
+    grant_raw: str | None = None
+    """Grant-size text as published."""
+    currency: str | None = None
+    """ISO 4217 code of every amount above, e.g. ``EUR``, ``USD``, ``RSD``, ``UAH``."""
+    cofinancing_rate: Decimal | None = None
+    """Maximum share of costs the funder pays, 0–1 (0.9 = 90 %)."""
+    cofinancing_raw: str | None = None
+    """Co-financing text as published."""
+    expected_grants: int | None = None
+    """Number of projects the funder expects to fund."""
+
+    eligible_countries: list[str] = Field(default_factory=list)
+    """ISO 3166-1 alpha-2 codes of countries whose applicants are eligible."""
+    eligible_areas: list[str] = Field(default_factory=list)
+    """ISO 3166-2 or NUTS codes of eligible sub-national areas."""
+    applicant_types: list[str] = Field(default_factory=list)
+    """Controlled list: ``local-government``, ``regional-government``, ``ngo``, ``sme``, ``university``, ``school``, ``research``, ``public-body``, ``individual``, …"""
+    themes: list[str] = Field(default_factory=list)
+    """Controlled theme vocabulary of the regions registry."""
+    keywords: list[str] = Field(default_factory=list)
+    """Free keywords and tags as the source gives them."""
+
+    first_seen: datetime | None = None
+    """Set by the store: first crawl that saw the call, ISO 8601 UTC."""
+    last_seen: datetime | None = None
+    """Set by the store: latest crawl that saw the call, ISO 8601 UTC."""
+    content_hash: str | None = None
+    """Set by the pipelines: hash of the normalised fields (see :meth:`Call.compute_hash`)."""
+    provenance: list[Provenance] = Field(default_factory=list)
+    """Set by the pipelines: every source page the call was seen on."""
+
+    @field_validator("opens_at", "published_at", "updated_at", "first_seen", "last_seen")
+    @classmethod
+    def _aware(cls, value: datetime | None) -> datetime | None:
+        return _require_aware(value)
+
+    @field_validator("cofinancing_rate")
+    @classmethod
+    def _share(cls, value: Decimal | None) -> Decimal | None:
+        if value is not None and not (0 <= value <= 1):
+            raise ValueError(f"co-financing rate must be a share between 0 and 1, got {value}")
+        return value
+
+    @field_validator("currency")
+    @classmethod
+    def _iso4217(cls, value: str | None) -> str | None:
+        if value is not None and (len(value) != 3 or not value.isalpha() or not value.isupper()):
+            raise ValueError(f"currency must be an ISO 4217 code, got {value!r}")
+        return value
+
+    @property
+    def next_deadline(self) -> datetime | None:
+        """Earliest parsed deadline, or None."""
+        parsed = [d.at for d in self.deadlines if d.at is not None]
+        return min(parsed) if parsed else None
+
+    @property
+    def final_deadline(self) -> datetime | None:
+        """Latest parsed deadline (the last stage), or None."""
+        parsed = [d.at for d in self.deadlines if d.at is not None]
+        return max(parsed) if parsed else None
+
+    def to_json(self) -> str:
+        """Serialise to JSON (datetimes ISO 8601 with offset, Decimals as strings)."""
+        return self.model_dump_json()
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> Call:
+        """Parse what :meth:`to_json` wrote."""
+        return cls.model_validate_json(text)
+
+    def compute_hash(self) -> str:
+        """Hash of the fields a reader cares about; store bookkeeping and provenance excluded.
+
+        Change detection compares this, so re-crawling an unchanged page (with
+        fresh ``last_seen``) yields the same hash.
+        """
+        payload = self.model_dump(mode="json", exclude=_BOOKKEEPING)
+        blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
+
+
+_BOOKKEEPING = {"first_seen", "last_seen", "content_hash", "provenance"}
+
+
+def make_uid(source: str, native_id: str) -> str:
+    """The one helper that builds a call's stable id: ``<source>:<native_id>``."""
+    if not source or not native_id:
+        raise ValueError(f"uid needs a source and a native id, got {source!r}, {native_id!r}")
+    return f"{source}:{native_id}"
+
+
+def _require_aware(value: datetime | None) -> datetime | None:
+    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
+        raise ValueError(f"datetime must be timezone-aware, got naive {value.isoformat()}")
+    return value

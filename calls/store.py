@@ -1,0 +1,267 @@
+"""The store: the contract between crawling and publishing (DESIGN §2).
+
+SQLAlchemy 2.x Core over a portable schema: an SQLite file by default,
+PostgreSQL by URL. A call is kept as its schema JSON (``document``) plus the
+columns queries need. The schema is created and upgraded by Alembic
+(``calls/migrations``) whenever a store is opened.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from calls.schema import Call
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+class UTCDateTime(sa.TypeDecorator):
+    """Timezone-aware datetimes stored as UTC on every backend (SQLite has no time zones)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value.isoformat()} cannot be stored")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+calls_table = sa.Table(
+    "calls",
+    metadata,
+    sa.Column("uid", sa.String(512), primary_key=True),
+    sa.Column("source", sa.String(64), nullable=False, index=True),
+    sa.Column("native_id", sa.String(512), nullable=False),
+    sa.Column("call_id", sa.String(255), index=True),
+    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), index=True),
+    sa.Column("next_deadline", UTCDateTime, index=True),
+    sa.Column("content_hash", sa.String(64), nullable=False),
+    sa.Column("first_seen", UTCDateTime, nullable=False),
+    sa.Column("last_seen", UTCDateTime, nullable=False),
+    sa.Column("document", sa.Text, nullable=False),
+)
+
+runs_table = sa.Table(
+    "runs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("source", sa.String(64), nullable=False, index=True),
+    sa.Column("started_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime),
+    sa.Column("items", sa.Integer, nullable=False, default=0),
+    sa.Column("invalid", sa.Integer, nullable=False, default=0),
+    sa.Column("errors", sa.Integer, nullable=False, default=0),
+    sa.Column("outcome", sa.String(16), nullable=False),
+    sa.Column("reason", sa.Text),
+    sa.Column("stats", sa.Text),
+)
+
+
+class Outcome(StrEnum):
+    """How a source's run ended."""
+
+    RUNNING = "running"
+    OK = "ok"
+    DEGRADED = "degraded"
+    FAILED = "failed"
+
+
+class UpsertResult(StrEnum):
+    NEW = "new"
+    CHANGED = "changed"
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class Run:
+    """One crawl of one source."""
+
+    id: int
+    source: str
+    started_at: datetime
+    finished_at: datetime | None
+    items: int
+    invalid: int
+    errors: int
+    outcome: Outcome
+    reason: str | None
+    stats: dict[str, Any]
+
+
+class Store:
+    """Calls and run records in one database."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True) -> Store:
+        """Connect to ``url`` (creating an SQLite file's folder) and bring the schema to head."""
+        if url.startswith("sqlite:///") and not url.endswith(":memory:"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, future=True)
+        if engine.dialect.name == "sqlite":
+            sa.event.listen(engine, "connect", _sqlite_pragmas)
+        store = cls(engine)
+        if migrate:
+            from calls.migrations import upgrade
+
+            upgrade(engine)
+        return store
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- calls -------------------------------------------------------------
+
+    def upsert(self, call: Call, seen_at: datetime | None = None) -> tuple[UpsertResult, Call]:
+        """Insert or update one call by uid; keeps first_seen, moves last_seen.
+
+        Returns whether the call was new, changed (its content hash moved) or
+        unchanged, and the call as stored.
+        """
+        results = self.upsert_many([call], seen_at)
+        return results[0]
+
+    def upsert_many(self, calls: Iterable[Call], seen_at: datetime | None = None) -> list[tuple[UpsertResult, Call]]:
+        """:meth:`upsert` for a batch, in one transaction."""
+        seen_at = seen_at or datetime.now(UTC)
+        out: list[tuple[UpsertResult, Call]] = []
+        with self.engine.begin() as conn:
+            for call in calls:
+                content_hash = call.compute_hash()
+                row = conn.execute(
+                    sa.select(calls_table.c.first_seen, calls_table.c.content_hash).where(calls_table.c.uid == call.uid)
+                ).first()
+                first_seen = row.first_seen if row else seen_at
+                stored = call.model_copy(update={"first_seen": first_seen, "last_seen": seen_at, "content_hash": content_hash})
+                values = _row_values(stored)
+                if row is None:
+                    conn.execute(calls_table.insert().values(uid=call.uid, **values))
+                    out.append((UpsertResult.NEW, stored))
+                else:
+                    conn.execute(calls_table.update().where(calls_table.c.uid == call.uid).values(**values))
+                    changed = row.content_hash != content_hash
+                    out.append((UpsertResult.CHANGED if changed else UpsertResult.UNCHANGED, stored))
+        return out
+
+    def get(self, uid: str) -> Call | None:
+        with self.engine.connect() as conn:
+            doc = conn.execute(sa.select(calls_table.c.document).where(calls_table.c.uid == uid)).scalar()
+        return Call.from_json(doc) if doc else None
+
+    def iter_calls(self, *, source: str | None = None) -> Iterator[Call]:
+        """Every stored call, ordered by uid."""
+        query = sa.select(calls_table.c.document).order_by(calls_table.c.uid)
+        if source:
+            query = query.where(calls_table.c.source == source)
+        with self.engine.connect() as conn:
+            for (doc,) in conn.execute(query):
+                yield Call.from_json(doc)
+
+    def count_calls(self, *, source: str | None = None) -> int:
+        query = sa.select(sa.func.count()).select_from(calls_table)
+        if source:
+            query = query.where(calls_table.c.source == source)
+        with self.engine.connect() as conn:
+            return conn.execute(query).scalar_one()
+
+    # -- runs --------------------------------------------------------------
+
+    def start_run(self, source: str, started_at: datetime | None = None) -> int:
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                runs_table.insert().values(
+                    source=source, started_at=started_at or datetime.now(UTC), items=0, invalid=0,
+                    errors=0, outcome=Outcome.RUNNING.value,
+                )
+            )
+            return result.inserted_primary_key[0]
+
+    def finish_run(
+        self, run_id: int, *, items: int, invalid: int, errors: int, outcome: Outcome,
+        reason: str | None = None, stats: dict[str, Any] | None = None, finished_at: datetime | None = None,
+    ) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(
+                runs_table.update().where(runs_table.c.id == run_id).values(
+                    finished_at=finished_at or datetime.now(UTC), items=items, invalid=invalid, errors=errors,
+                    outcome=Outcome(outcome).value, reason=reason,
+                    stats=json.dumps(stats or {}, default=str, sort_keys=True),
+                )
+            )
+
+    def runs(self, source: str | None = None, *, limit: int | None = None) -> list[Run]:
+        """Run records, newest first."""
+        query = sa.select(runs_table).order_by(runs_table.c.started_at.desc(), runs_table.c.id.desc())
+        if source:
+            query = query.where(runs_table.c.source == source)
+        if limit:
+            query = query.limit(limit)
+        with self.engine.connect() as conn:
+            return [_run(row) for row in conn.execute(query)]
+
+    def last_runs(self) -> dict[str, Run]:
+        """The newest run of every source that ever ran."""
+        latest = (
+            sa.select(runs_table.c.source, sa.func.max(runs_table.c.id).label("id"))
+            .group_by(runs_table.c.source).subquery()
+        )
+        query = sa.select(runs_table).join(latest, runs_table.c.id == latest.c.id)
+        with self.engine.connect() as conn:
+            return {row.source: _run(row) for row in conn.execute(query)}
+
+
+def _row_values(call: Call) -> dict[str, Any]:
+    return {
+        "source": call.source,
+        "native_id": call.native_id,
+        "call_id": call.call_id,
+        "title": call.title,
+        "status": call.status.value if call.status else None,
+        "next_deadline": call.next_deadline,
+        "content_hash": call.content_hash,
+        "first_seen": call.first_seen,
+        "last_seen": call.last_seen,
+        "document": call.to_json(),
+    }
+
+
+def _run(row) -> Run:
+    return Run(
+        id=row.id, source=row.source, started_at=row.started_at, finished_at=row.finished_at,
+        items=row.items, invalid=row.invalid, errors=row.errors, outcome=Outcome(row.outcome),
+        reason=row.reason, stats=json.loads(row.stats) if row.stats else {},
+    )
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()

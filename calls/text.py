@@ -1,0 +1,71 @@
+"""Turning untrusted scraped markup into safe, bounded plain text.
+
+Scraped text is untrusted: whatever reaches the schema's text fields passes
+through :func:`html_to_text`, which keeps words and drops every tag, script,
+style and comment. Escaping for HTML, email and feeds happens again on output.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+from bs4 import BeautifulSoup, Comment
+
+_BLOCK = {
+    "p", "div", "br", "li", "ul", "ol", "h1", "h2", "h3", "h4", "h5", "h6", "tr", "table",
+    "section", "article", "header", "footer", "blockquote", "pre", "dd", "dt", "hr",
+}
+_DROP = {"script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "head"}
+_SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
+_INVISIBLE = re.compile(r"[\u200b-\u200d\u2060\ufeff\u00ad]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_NEWLINES = re.compile(r"\s*\n\s*")
+
+
+def clean_text(text: str | None) -> str:
+    """Collapse whitespace, drop control and zero-width characters, NFC-normalise; '' for None."""
+    if not text:
+        return ""
+    text = unicodedata.normalize("NFC", html.unescape(text))
+    text = _CONTROL.sub("", _INVISIBLE.sub("", text))
+    return _SPACES.sub(" ", text.replace("\r", "")).strip()
+
+
+def one_line(text: str | None) -> str:
+    """:func:`clean_text` with every line break folded into a space (titles)."""
+    return " ".join(clean_text(text).split())
+
+
+def html_to_text(markup: str | None, limit: int | None = None) -> str:
+    """Plain text of an HTML fragment: block elements become line breaks, everything else is dropped.
+
+    ``limit`` bounds the result, cut at a word boundary with an ellipsis.
+    """
+    if not markup:
+        return ""
+    if "<" not in markup and "&" not in markup:
+        return truncate(clean_text(markup), limit)
+    soup = BeautifulSoup(markup, "html.parser")
+    for node in soup.find_all(string=lambda s: isinstance(s, Comment)):
+        node.extract()
+    for tag in soup.find_all(_DROP):
+        tag.decompose()
+    for tag in soup.find_all(_BLOCK):
+        tag.insert_before("\n")
+        tag.insert_after("\n")
+    lines = (clean_text(line) for line in soup.get_text().split("\n"))
+    text = "\n".join(line for line in lines if line)
+    return truncate(text, limit)
+
+
+def truncate(text: str, limit: int | None) -> str:
+    """``text`` cut to at most ``limit`` characters at a word boundary, ending in '…'."""
+    if limit is None or len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit * 0.6:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-\n") + "…"

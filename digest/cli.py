@@ -1,0 +1,150 @@
+"""The ``grantdigest`` command."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+import click
+
+from calls.config import ConfigError, load_config
+from calls.store import Outcome, Run, Store
+from digest import export as exporting
+
+
+class Context:
+    """What every subcommand gets: the resolved config and a lazily opened store."""
+
+    def __init__(self, config_path: str | None, mirror: str | None):
+        self.config_path = config_path
+        self.mirror = mirror
+        try:
+            self.config = load_config(config_path, mirror=mirror)
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from None
+        self._store: Store | None = None
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = Store.open(self.config.database_url)
+        return self._store
+
+
+pass_ctx = click.make_pass_decorator(Context)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", envvar="GRANTDIGEST_CONFIG", type=click.Path(dir_okay=False),
+              help="grantdigest.toml to use (default: $GRANTDIGEST_CONFIG, then ./grantdigest.toml).")
+@click.option("--mirror", envvar="GRANTDIGEST_MIRROR", metavar="URL",
+              help="Fetch every URL from URL/host/path?query instead (offline replay, tests).")
+@click.version_option(package_name="grantdigest")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, mirror: str | None) -> None:
+    """Find grant calls for your region and publish the weekly digest."""
+    ctx.obj = Context(config_path, mirror)
+
+
+@cli.command()
+@click.argument("slugs", nargs=-1)
+@click.option("--log-level", default="WARNING", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]), help="Scrapy's log level.")
+@pass_ctx
+def crawl(ctx: Context, slugs: tuple[str, ...], log_level: str) -> None:
+    """Crawl SLUGS (default: every enabled source) into the store.
+
+    Runs Scrapy in a child process; prints each source's run record.
+    """
+    started = datetime.now(UTC)
+    code = run_crawl(ctx, list(slugs), log_level)
+    runs = [r for r in ctx.store.last_runs().values() if r.started_at >= started.replace(microsecond=0)]
+    print_runs(runs)
+    if code != 0:
+        raise SystemExit(code)
+    if any(r.outcome == Outcome.FAILED for r in runs):
+        raise SystemExit(1)
+
+
+def run_crawl(ctx: Context, slugs: list[str], log_level: str = "WARNING") -> int:
+    """Start ``python -m spiders.crawl`` for ``slugs``; its exit status."""
+    command = [sys.executable, "-m", "spiders.crawl"]
+    if ctx.config.path:
+        command += ["--config", str(ctx.config.path)]
+    if ctx.mirror or ctx.config.mirror:
+        command += ["--mirror", ctx.mirror or ctx.config.mirror]
+    command += ["--log-level", log_level, *slugs]
+    return subprocess.run(command, check=False).returncode
+
+
+@cli.command(name="export")
+@click.option("--format", "fmt", type=click.Choice(exporting.FORMATS), default="json", show_default=True)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="File to write (default: stdout).")
+@click.option("--source", help="Only calls of this source.")
+@pass_ctx
+def export_(ctx: Context, fmt: str, output: str | None, source: str | None) -> None:
+    """Export every stored call (schema fields; datetimes ISO 8601 with offset)."""
+    calls = ctx.store.iter_calls(source=source)
+    if output:
+        with open(output, "w", encoding="utf-8", newline="") as out:
+            n = exporting.write(calls, fmt, out)
+        click.echo(f"{n} calls written to {output}", err=True)
+    else:
+        exporting.write(calls, fmt, sys.stdout)
+
+
+@cli.command()
+@pass_ctx
+def sources(ctx: Context) -> None:
+    """Each source: last run, items, errors, outcome."""
+    last = ctx.store.last_runs()
+    rows = []
+    for source in sorted(ctx.config.sources.values(), key=lambda s: s.slug):
+        run = last.get(source.slug)
+        rows.append((
+            source.slug,
+            "yes" if source.enabled else "no",
+            "yes" if source.verified else "NO",
+            run.started_at.strftime("%Y-%m-%d %H:%M") if run else "never",
+            str(run.items) if run else "-",
+            str(run.errors) if run else "-",
+            run.outcome.value if run else "-",
+            (run.reason or "") if run else "",
+        ))
+    _table(("source", "enabled", "verified", "last run (UTC)", "items", "errors", "outcome", "reason"), rows)
+
+
+@cli.command()
+@click.option("--log-level", default="WARNING", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
+@pass_ctx
+def run(ctx: Context, log_level: str) -> None:
+    """The main job: crawl every enabled source into the store and report each source's health."""
+    started = datetime.now(UTC)
+    code = run_crawl(ctx, [], log_level)
+    runs = [r for r in ctx.store.last_runs().values() if r.started_at >= started.replace(microsecond=0)]
+    print_runs(runs)
+    click.echo(f"{ctx.store.count_calls()} calls in the store ({ctx.config.database_url})")
+    if code != 0:
+        raise SystemExit(code)
+
+
+def print_runs(runs: list[Run]) -> None:
+    _table(
+        ("source", "outcome", "items", "invalid", "errors", "reason"),
+        [(r.source, r.outcome.value, str(r.items), str(r.invalid), str(r.errors), r.reason or "") for r in sorted(runs, key=lambda r: r.source)],
+    )
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    for row in (header, *rows):
+        click.echo("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip())
+
+
+def main() -> None:
+    cli(prog_name="grantdigest")
+
+
+if __name__ == "__main__":
+    main()

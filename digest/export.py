@@ -1,0 +1,61 @@
+"""Export of stored calls as JSON, JSON Lines or CSV (schema fields, ISO 8601 datetimes with offset)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable
+from typing import IO
+
+from calls.schema import Call
+
+FORMATS = ("json", "jsonl", "csv")
+
+CSV_COLUMNS = [
+    "uid", "source", "native_id", "call_id", "title", "language", "url", "programme_id", "programme",
+    "funder", "kind", "action_type", "status", "opens_at", "next_deadline", "deadlines", "budget", "grant_min",
+    "grant_max", "currency", "cofinancing_rate", "eligible_countries", "applicant_types", "themes",
+    "first_seen", "last_seen", "summary",
+]
+"""Stable CSV columns; lists are joined with '; ', deadlines as 'ISO (raw)'."""
+
+
+def write(calls: Iterable[Call], fmt: str, out: IO[str]) -> int:
+    """Write ``calls`` in ``fmt`` to ``out``; returns how many were written."""
+    if fmt == "json":
+        docs = [call.model_dump(mode="json") for call in calls]
+        json.dump(docs, out, ensure_ascii=False, indent=2)
+        out.write("\n")
+        return len(docs)
+    if fmt == "jsonl":
+        n = 0
+        for call in calls:
+            out.write(call.to_json() + "\n")
+            n += 1
+        return n
+    if fmt == "csv":
+        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        n = 0
+        for call in calls:
+            writer.writerow(csv_row(call))
+            n += 1
+        return n
+    raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def csv_row(call: Call) -> dict[str, str]:
+    doc = call.model_dump(mode="json")
+    row = {k: doc.get(k) for k in CSV_COLUMNS}
+    row["next_deadline"] = call.next_deadline.isoformat() if call.next_deadline else ""
+    row["deadlines"] = "; ".join(f"{d['at'] or ''} ({d['raw']})" for d in doc["deadlines"])
+    for key in ("eligible_countries", "applicant_types", "themes"):
+        row[key] = "; ".join(doc[key])
+    return {k: "" if v is None else str(v) for k, v in row.items()}
+
+
+def dumps(calls: Iterable[Call], fmt: str) -> str:
+    buffer = io.StringIO()
+    write(calls, fmt, buffer)
+    return buffer.getvalue()

@@ -1,0 +1,45 @@
+"""Store pipeline: upsert every call by uid and record where it was seen."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from calls.config import load_config
+from calls.schema import Call, Provenance
+from calls.store import Store, UpsertResult
+
+
+def crawler_store(crawler) -> Store:
+    """The store of this crawl, opened once and shared by the pipelines and the run recorder."""
+    store = getattr(crawler, "_grantdigest_store", None)
+    if store is None:
+        config = load_config(crawler.settings.get("GRANTDIGEST_CONFIG"))
+        store = Store.open(crawler.settings.get("DATABASE_URL") or config.database_url)
+        crawler._grantdigest_store = store
+    return store
+
+
+class StorePipeline:
+    """Last pipeline: writes each call, keeping first_seen and moving last_seen."""
+
+    def __init__(self, store: Store, stats=None):
+        self.store = store
+        self.stats = stats
+        self.seen_at = datetime.now(UTC)
+
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls(crawler_store(crawler), crawler.stats)
+
+    def process_item(self, item: Call) -> Call:
+        if not item.provenance:
+            item = item.model_copy(
+                update={"provenance": [Provenance(source=item.source, native_id=item.native_id, url=item.url, seen_at=self.seen_at)]}
+            )
+        result, stored = self.store.upsert(item, self.seen_at)
+        if self.stats is not None:
+            self.stats.inc_value(f"grantdigest/stored/{result.value}")
+        return stored
+
+
+__all__ = ["StorePipeline", "UpsertResult", "crawler_store"]

@@ -1,0 +1,67 @@
+"""Base class of every grantdigest spider: its source config and how it builds a call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import scrapy
+
+from calls.config import SourceConfig, load_config
+from calls.schema import Call, make_uid
+
+
+class SourceFormatError(Exception):
+    """A source answered, but not in the structure its spider expects (site redesigned, API changed)."""
+
+    def __init__(self, message: str, url: str, value: Any = None):
+        self.url = url
+        self.value = value
+        shown = repr(value)[:200] if value is not None else ""
+        super().__init__(f"{message} at {url}" + (f": {shown}" if shown else ""))
+
+
+class SourceSpider(scrapy.Spider):
+    """A spider bound to one configured source (``self.source``).
+
+    ``generic = True`` marks a configurable spider (feed, wordpress, listing)
+    that only runs under the name of a source configured to use it.
+    """
+
+    generic = False
+    source: SourceConfig
+
+    @classmethod
+    def from_crawler(cls, crawler, *args, **kwargs):
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        config = load_config(crawler.settings.get("GRANTDIGEST_CONFIG"))
+        spider.source = config.sources.get(spider.name) or SourceConfig(slug=spider.name, spider=spider.name)
+        return spider
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return self.source.options
+
+    def request(self, url: str, **kwargs) -> scrapy.Request:
+        """A request with this source's timeout and retry budget."""
+        meta = {"max_retry_times": self.source.retries, "download_timeout": self.source.timeout, **kwargs.pop("meta", {})}
+        return scrapy.Request(url, meta=meta, **kwargs)
+
+    def count(self, key: str, n: int = 1) -> None:
+        """Increment a crawl stat (a no-op when parsing outside a crawl)."""
+        crawler = getattr(self, "crawler", None)
+        if crawler is not None and crawler.stats is not None:
+            crawler.stats.inc_value(key, n)
+
+    def make_call(self, native_id: str, **fields: Any) -> Call:
+        """A :class:`Call` of this source with its defaults (language, funder, programme) filled in."""
+        fields.setdefault("language", self.source.languages[0] if self.source.languages else None)
+        fields.setdefault("funder", self.source.funder)
+        fields.setdefault("programme_id", self.source.programme_id)
+        return Call(uid=make_uid(self.name, native_id), source=self.name, native_id=native_id, **fields)
+
+    @classmethod
+    def for_source(cls, source: SourceConfig, **kwargs) -> SourceSpider:
+        """An instance outside a crawl, for parsing saved responses in tests and probes."""
+        spider = cls(**kwargs)
+        spider.source = source
+        return spider

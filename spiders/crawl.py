@@ -1,0 +1,74 @@
+"""Run spiders in this process: ``python -m spiders.crawl [--config P] [--mirror URL] [SLUG…]``.
+
+``grantdigest crawl`` and the scheduler start this module in a child process,
+because Twisted's reactor cannot be restarted within one process.
+All named sources crawl concurrently in one reactor; one failing source
+never stops the others.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from scrapy.crawler import CrawlerProcess
+from scrapy.settings import Settings
+
+from calls.config import Config, load_config
+
+
+def crawl_settings(config: Config, *, mirror: str | None = None) -> Settings:
+    """Scrapy settings for ``config``: the base module plus the file's politeness and storage knobs."""
+    settings = Settings()
+    settings.setmodule("spiders.settings", priority="project")
+    crawl = config.crawl
+    settings.setdict(
+        {
+            "GRANTDIGEST_CONFIG": str(config.path) if config.path else None,
+            "DATABASE_URL": config.database_url,
+            "MIRROR": mirror or config.mirror,
+            "USER_AGENT": f"grantdigest/0.1 (+{crawl.contact})",
+            "ROBOTSTXT_OBEY": crawl.obey_robots,
+            "HTTPCACHE_ENABLED": crawl.http_cache,
+            "HTTPCACHE_DIR": str(crawl.cache_dir or config.data_dir / "httpcache"),
+            "CONCURRENT_REQUESTS_PER_DOMAIN": crawl.concurrency_per_domain,
+            "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
+        },
+        priority="cmdline",
+    )
+    for key, value in config.section("scrapy").items():
+        settings.set(key, value, priority="cmdline")
+    return settings
+
+
+def run(config: Config, slugs: list[str], *, mirror: str | None = None, log_level: str | None = None) -> int:
+    """Crawl ``slugs`` (all enabled sources when empty); the exit status is 0 when every crawl finished."""
+    settings = crawl_settings(config, mirror=mirror)
+    if log_level:
+        settings.set("LOG_LEVEL", log_level, priority="cmdline")
+    process = CrawlerProcess(settings, install_root_handler=True)
+    names = slugs or [s.slug for s in config.enabled_sources()]
+    known = set(process.spider_loader.list())
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        print(f"unknown source(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}", file=sys.stderr)
+        return 2
+    for name in names:
+        process.crawl(name)
+    process.start()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m spiders.crawl", description=__doc__.splitlines()[0])
+    parser.add_argument("--config")
+    parser.add_argument("--mirror")
+    parser.add_argument("--log-level")
+    parser.add_argument("slugs", nargs="*")
+    args = parser.parse_args(argv)
+    config = load_config(args.config, mirror=args.mirror)
+    return run(config, args.slugs, mirror=args.mirror, log_level=args.log_level)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,58 @@
+"""Scrapy settings: the one base module (STYLE §8).
+
+Values that depend on the deployment (database, mirror, politeness knobs) come
+from ``grantdigest.toml`` through :func:`spiders.crawl.crawl_settings`; this
+module holds the defaults and the component wiring only, so ``scrapy crawl``
+from the repository root behaves like ``grantdigest crawl``.
+"""
+
+BOT_NAME = "grantdigest"
+
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+SPIDER_LOADER_CLASS = "spiders.loader.SourceSpiderLoader"
+
+# Path of grantdigest.toml; None = GRANTDIGEST_CONFIG or ./grantdigest.toml.
+GRANTDIGEST_CONFIG = None
+# Overrides the config file's `mirror` when set (see spiders.mirror).
+MIRROR = None
+
+USER_AGENT = "grantdigest/0.1 (+https://github.com/grantdigest/grantdigest; grant digest for regional administrations)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0.5
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 30
+RETRY_ENABLED = True
+RETRY_TIMES = 2
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+
+HTTPCACHE_ENABLED = True
+HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
+HTTPCACHE_STORAGE = "scrapy.extensions.httpcache.FilesystemCacheStorage"
+HTTPCACHE_IGNORE_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+
+DOWNLOADER_MIDDLEWARES = {
+    # After robots.txt (100) so robots rules are checked on the original URL.
+    "spiders.mirror.MirrorMiddleware": 120,
+}
+
+ITEM_PIPELINES = {
+    "pipelines.validate.ValidatePipeline": 100,
+    "pipelines.store.StorePipeline": 900,
+}
+
+EXTENSIONS = {
+    "pipelines.runs.RunRecorder": 500,
+}
+
+# No listening sockets from a crawl job.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+
+FEED_EXPORT_ENCODING = "utf-8"
+LOG_LEVEL = "INFO"
