@@ -1,0 +1,115 @@
+"""The grantdigest command, tested in-process (and `scrapy list` from the repository root)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from click.testing import CliRunner
+from conftest import FIXTURES
+
+from calls.config import load_config
+from calls.schema import Call, Deadline, Status
+from calls.store import Store
+from calls.testing import write_config
+from digest.cli import cli
+from digest.export import CSV_COLUMNS
+
+REPO = Path(__file__).resolve().parents[1]
+KYIV = ZoneInfo("Europe/Kyiv")
+
+
+@pytest.fixture
+def config(tmp_path):
+    path = write_config(tmp_path)
+    store = Store.open(load_config(path).database_url)
+    store.upsert_many([
+        Call(uid="gurt:1", source="gurt", native_id="1", title="Конкурс для громад «Відновлення»", url="https://gurt.org.ua/news/grants/1/",
+             language="uk", status=Status.OPEN, deadlines=[Deadline(at=datetime(2026, 12, 15, 23, 59, 59, tzinfo=KYIV), raw="до 15 грудня 2026 року")],
+             grant_max=Decimal("500000"), currency="UAH", applicant_types=["local-government", "ngo"]),
+        Call(uid="mei:7", source="mei", native_id="7", title="Јавни позив, рок: 15. децембар 2026.", url="https://www.mei.gov.rs/7",
+             language="sr-Cyrl", summary='Quote " and, comma\nnew line'),
+    ], datetime(2026, 11, 20, tzinfo=UTC))
+    return path
+
+
+def invoke(*args):
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result
+
+
+def test_export_json(config):
+    result = invoke("--config", str(config), "export", "--format", "json")
+    docs = json.loads(result.output)
+    assert [d["uid"] for d in docs] == ["gurt:1", "mei:7"]
+    assert docs[0]["deadlines"][0] == {"at": "2026-12-15T23:59:59+02:00", "raw": "до 15 грудня 2026 року", "label": None}
+    assert docs[0]["grant_max"] == "500000"
+
+
+def test_export_jsonl_round_trips_to_the_schema(config):
+    lines = invoke("--config", str(config), "export", "--format", "jsonl").output.splitlines()
+    assert [Call.from_json(line).uid for line in lines] == ["gurt:1", "mei:7"]
+
+
+def test_export_csv(config, tmp_path):
+    out = tmp_path / "calls.csv"
+    result = invoke("--config", str(config), "export", "--format", "csv", "-o", str(out))
+    assert "2 calls written" in result.output
+    rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert list(rows[0]) == CSV_COLUMNS
+    assert rows[0]["next_deadline"] == "2026-12-15T23:59:59+02:00"
+    assert rows[0]["applicant_types"] == "local-government; ngo"
+    assert rows[1]["summary"] == 'Quote " and, comma\nnew line'
+    assert rows[1]["title"] == "Јавни позив, рок: 15. децембар 2026."
+
+
+def test_export_by_source(config):
+    docs = json.loads(invoke("--config", str(config), "export", "--source", "mei").output)
+    assert [d["uid"] for d in docs] == ["mei:7"]
+
+
+def test_sources_before_any_run(config):
+    output = invoke("--config", str(config), "sources").output
+    header, *rows = output.splitlines()
+    assert header.split()[:3] == ["source", "enabled", "verified"]
+    assert any(row.startswith("eu-ftp") and "never" in row for row in rows)
+
+
+def test_bad_config_is_a_clear_error(tmp_path):
+    bad = tmp_path / "g.toml"
+    bad.write_text("[[[", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--config", str(bad), "sources"])
+    assert result.exit_code != 0 and "not valid TOML" in result.output
+
+
+@pytest.mark.crawl
+def test_crawl_command_through_the_mirror(replay, tmp_path):
+    config = write_config(tmp_path, extra="[sources.eu-ftp.options]\npage_size = 5\n")
+    server = replay(FIXTURES / "eu-ftp" / "mirror")
+    result = subprocess.run(
+        [sys.executable, "-m", "digest.cli", "--config", str(config), "--mirror", server.url, "crawl", "eu-ftp"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert any(line.split()[:3] == ["eu-ftp", "ok", "6"] for line in result.stdout.splitlines()), result.stdout
+
+
+def test_scrapy_list_from_the_repository_root():
+    result = subprocess.run([sys.executable, "-m", "scrapy", "list"], cwd=REPO, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "eu-ftp" in result.stdout.split()
+
+
+def test_unknown_slug_is_refused(tmp_path):
+    config = write_config(tmp_path)
+    result = subprocess.run([sys.executable, "-m", "spiders.crawl", "--config", str(config), "nope"],
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 2 and "unknown source(s): nope" in result.stderr

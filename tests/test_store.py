@@ -1,0 +1,101 @@
+"""The store: upsert by uid, first/last seen, run records, migrations."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from calls.schema import Call, Deadline
+from calls.store import Outcome, Store, UpsertResult, metadata
+
+T0 = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
+
+
+def call(n: int = 1, **fields) -> Call:
+    return Call(uid=f"src:{n}", source="src", native_id=str(n), title=f"Call {n}", url=f"https://example.org/{n}", **fields)
+
+
+def store_urls():
+    urls = ["sqlite"]
+    if os.environ.get("GRANTDIGEST_TEST_POSTGRES_URL"):
+        urls.append("postgresql")
+    return urls
+
+
+@pytest.fixture(params=store_urls())
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        opened = Store.open(f"sqlite:///{tmp_path / 'db' / 'g.db'}")
+    else:
+        url = os.environ["GRANTDIGEST_TEST_POSTGRES_URL"]
+        engine = sa.create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP TABLE IF EXISTS calls, runs, alembic_version CASCADE"))
+        engine.dispose()
+        opened = Store.open(url)
+    yield opened
+    opened.close()
+
+
+def test_upsert_new_unchanged_changed(store):
+    assert store.upsert(call(), T0)[0] == UpsertResult.NEW
+    assert store.upsert(call(), T0 + timedelta(days=1))[0] == UpsertResult.UNCHANGED
+    moved = call(deadlines=[Deadline(at=datetime(2027, 1, 1, 17, tzinfo=UTC), raw="2027-01-01")])
+    result, stored = store.upsert(moved, T0 + timedelta(days=2))
+    assert result == UpsertResult.CHANGED
+    assert stored.first_seen == T0 and stored.last_seen == T0 + timedelta(days=2)
+    again = store.get("src:1")
+    assert again.first_seen == T0 and again.last_seen == T0 + timedelta(days=2)
+    assert again.deadlines[0].at == datetime(2027, 1, 1, 17, tzinfo=UTC)
+    assert store.count_calls() == 1
+
+
+def test_iteration_and_filter(store):
+    store.upsert_many([call(2), call(1), call(3)], T0)
+    assert [c.uid for c in store.iter_calls()] == ["src:1", "src:2", "src:3"]
+    assert store.count_calls(source="src") == 3 and store.count_calls(source="other") == 0
+
+
+def test_datetimes_come_back_aware(store):
+    store.upsert(call(), T0)
+    got = store.get("src:1")
+    assert got.first_seen.tzinfo is not None and got.first_seen == T0
+
+
+def test_run_records(store):
+    first = store.start_run("eu-ftp", T0)
+    store.finish_run(first, items=5, invalid=1, errors=0, outcome=Outcome.OK, stats={"x": 1}, finished_at=T0 + timedelta(minutes=1))
+    second = store.start_run("eu-ftp", T0 + timedelta(days=1))
+    store.finish_run(second, items=0, invalid=0, errors=3, outcome=Outcome.FAILED, reason="HTTP 500")
+    other = store.start_run("gurt", T0)
+    last = store.last_runs()
+    assert last["eu-ftp"].id == second and last["eu-ftp"].outcome == Outcome.FAILED and last["eu-ftp"].reason == "HTTP 500"
+    assert last["gurt"].id == other and last["gurt"].outcome == Outcome.RUNNING
+    runs = store.runs("eu-ftp")
+    assert [r.id for r in runs] == [second, first]
+    assert runs[1].stats == {"x": 1} and runs[1].items == 5 and runs[1].invalid == 1
+
+
+def test_migrations_match_the_tables(store):
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+    assert diff == []
+
+
+def test_reopening_does_not_migrate_again(tmp_path):
+    url = f"sqlite:///{tmp_path / 'g.db'}"
+    Store.open(url).upsert(call(), T0)
+    reopened = Store.open(url)
+    assert reopened.count_calls() == 1
+    with reopened.engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+
+
+def test_naive_datetime_is_never_stored(store):
+    with pytest.raises(sa.exc.StatementError):
+        store.start_run("x", datetime(2026, 1, 1))
