@@ -7,7 +7,7 @@ file's own folder. Secrets never live in the file: it names the environment
 variable that holds them (``password_env``), and a key that looks like a secret
 is refused.
 
-Sources are merged from the built-in catalogue (``calls/data/sources.toml``)
+Sources are merged from the built-in catalogue (``calls/data/sources/*.toml``)
 and the file's ``[sources.<slug>]`` tables: a table with a known slug overrides
 fields of the catalogue entry, a new slug adds a source (usually on a generic
 spider: ``spider = "feed"``).
@@ -169,8 +169,16 @@ def load_config(path: str | os.PathLike | None = None, *, mirror: str | None = N
 
 
 def _catalogue() -> dict[str, Any]:
-    text = resources.files("calls.data").joinpath("sources.toml").read_text(encoding="utf-8")
-    return tomllib.loads(text).get("sources", {})
+    """Every ``[sources.*]`` table of ``calls/data/sources/*.toml`` (one file per family of sources)."""
+    merged: dict[str, Any] = {}
+    folder = resources.files("calls.data").joinpath("sources")
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".toml"):
+            for slug, table in tomllib.loads(entry.read_text(encoding="utf-8")).get("sources", {}).items():
+                if slug in merged:
+                    raise ConfigError(f"source {slug!r} is defined twice in the built-in catalogue ({entry.name})")
+                merged[slug] = table
+    return merged
 
 
 _SOURCE_FIELDS = {
