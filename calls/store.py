@@ -9,12 +9,12 @@ columns queries need. The schema is created and upgraded by Alembic
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -63,6 +63,18 @@ calls_table = sa.Table(
     sa.Column("first_seen", UTCDateTime, nullable=False),
     sa.Column("last_seen", UTCDateTime, nullable=False),
     sa.Column("document", sa.Text, nullable=False),
+    sa.Column("gone_since", UTCDateTime),
+)
+
+events_table = sa.Table(
+    "events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("uid", sa.String(512), nullable=False, index=True),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("at", UTCDateTime, nullable=False, index=True),
+    sa.Column("old", sa.Text),
+    sa.Column("new", sa.Text),
 )
 
 runs_table = sa.Table(
@@ -94,6 +106,36 @@ class UpsertResult(StrEnum):
     NEW = "new"
     CHANGED = "changed"
     UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True)
+class Upserted:
+    """What an upsert did: ``result``, the call as ``stored``, and the ``previous`` version when it changed."""
+
+    result: UpsertResult
+    stored: Call
+    previous: Call | None
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    """A change of a call, as stored."""
+
+    id: int
+    uid: str
+    kind: str
+    at: datetime
+    old: str | None
+    new: str | None
+
+
+class EventLike(Protocol):
+    kind: str
+    old: str | None
+    new: str | None
+
+
+ChangeHook = Callable[[Call | None, Call, datetime | None], Iterable[EventLike]]
 
 
 @dataclass(frozen=True)
@@ -138,36 +180,71 @@ class Store:
 
     # -- calls -------------------------------------------------------------
 
-    def upsert(self, call: Call, seen_at: datetime | None = None) -> tuple[UpsertResult, Call]:
-        """Insert or update one call by uid; keeps first_seen, moves last_seen.
+    def upsert(self, call: Call, seen_at: datetime | None = None, *, on_change: ChangeHook | None = None) -> Upserted:
+        """Insert or update one call by uid; keeps first_seen, moves last_seen (see :meth:`upsert_many`)."""
+        return self.upsert_many([call], seen_at, on_change=on_change)[0]
 
-        Returns whether the call was new, changed (its content hash moved) or
-        unchanged, and the call as stored.
+    def upsert_many(
+        self, calls: Iterable[Call], seen_at: datetime | None = None, *, on_change: ChangeHook | None = None,
+    ) -> list[Upserted]:
+        """Insert or update calls by uid, in one transaction.
+
+        Each result says whether the call was new, changed (its content hash
+        moved) or unchanged, with the stored call and the previous version.
+        ``on_change(previous, current, gone_since)`` is called for new and
+        changed calls, and for calls seen again after they vanished; the events
+        it returns (objects with ``kind``, ``old``, ``new``) are written in the
+        same transaction, so a crash never keeps a change without its event.
         """
-        results = self.upsert_many([call], seen_at)
-        return results[0]
-
-    def upsert_many(self, calls: Iterable[Call], seen_at: datetime | None = None) -> list[tuple[UpsertResult, Call]]:
-        """:meth:`upsert` for a batch, in one transaction."""
         seen_at = seen_at or datetime.now(UTC)
-        out: list[tuple[UpsertResult, Call]] = []
+        out: list[Upserted] = []
         with self.engine.begin() as conn:
             for call in calls:
                 content_hash = call.compute_hash()
                 row = conn.execute(
-                    sa.select(calls_table.c.first_seen, calls_table.c.content_hash).where(calls_table.c.uid == call.uid)
+                    sa.select(calls_table.c.first_seen, calls_table.c.content_hash, calls_table.c.gone_since,
+                              calls_table.c.document).where(calls_table.c.uid == call.uid)
                 ).first()
                 first_seen = row.first_seen if row else seen_at
                 stored = call.model_copy(update={"first_seen": first_seen, "last_seen": seen_at, "content_hash": content_hash})
-                values = _row_values(stored)
+                values = {**_row_values(stored), "gone_since": None}
                 if row is None:
                     conn.execute(calls_table.insert().values(uid=call.uid, **values))
-                    out.append((UpsertResult.NEW, stored))
+                    result, previous = UpsertResult.NEW, None
                 else:
                     conn.execute(calls_table.update().where(calls_table.c.uid == call.uid).values(**values))
                     changed = row.content_hash != content_hash
-                    out.append((UpsertResult.CHANGED if changed else UpsertResult.UNCHANGED, stored))
+                    result = UpsertResult.CHANGED if changed else UpsertResult.UNCHANGED
+                    previous = Call.from_json(row.document) if changed or row.gone_since else None
+                gone_since = row.gone_since if row else None
+                if on_change is not None and (result != UpsertResult.UNCHANGED or gone_since):
+                    _insert_events(conn, call.uid, on_change(previous, stored, gone_since), seen_at)
+                out.append(Upserted(result, stored, previous))
         return out
+
+    def mark_gone(self, source: str, not_seen_since: datetime, at: datetime | None = None, *, kind: str = "vanished") -> list[str]:
+        """Mark the source's calls not seen since ``not_seen_since`` as gone, once, with an event each; their uids."""
+        at = at or datetime.now(UTC)
+        with self.engine.begin() as conn:
+            uids = list(conn.execute(
+                sa.select(calls_table.c.uid).where(
+                    calls_table.c.source == source, calls_table.c.last_seen < not_seen_since, calls_table.c.gone_since.is_(None)
+                )
+            ).scalars())
+            if uids:
+                conn.execute(calls_table.update().where(calls_table.c.uid.in_(uids)).values(gone_since=at))
+                conn.execute(events_table.insert(), [{"uid": u, "kind": kind, "at": at, "old": None, "new": None} for u in uids])
+        return uids
+
+    def events(self, uid: str | None = None, *, since: datetime | None = None) -> list[StoredEvent]:
+        """Events, oldest first, of one call or of all; optionally only those at or after ``since``."""
+        query = sa.select(events_table).order_by(events_table.c.at, events_table.c.id)
+        if uid:
+            query = query.where(events_table.c.uid == uid)
+        if since:
+            query = query.where(events_table.c.at >= since)
+        with self.engine.connect() as conn:
+            return [StoredEvent(r.id, r.uid, r.kind, r.at, r.old, r.new) for r in conn.execute(query)]
 
     def get(self, uid: str) -> Call | None:
         with self.engine.connect() as conn:
@@ -234,6 +311,12 @@ class Store:
         query = sa.select(runs_table).join(latest, runs_table.c.id == latest.c.id)
         with self.engine.connect() as conn:
             return {row.source: _run(row) for row in conn.execute(query)}
+
+
+def _insert_events(conn, uid: str, events: Iterable[EventLike], at: datetime) -> None:
+    rows = [{"uid": uid, "kind": str(e.kind), "at": at, "old": e.old, "new": e.new} for e in events]
+    if rows:
+        conn.execute(events_table.insert(), rows)
 
 
 def _row_values(call: Call) -> dict[str, Any]:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime
 
 import click
 
-from calls.config import ConfigError, load_config
+from calls.config import ENV_DATABASE, ConfigError, load_config
 from calls.store import Outcome, Run, Store
 from digest import export as exporting
+from digest import probe as probing
 
 
 class Context:
@@ -67,15 +69,23 @@ def crawl(ctx: Context, slugs: tuple[str, ...], log_level: str) -> None:
         raise SystemExit(1)
 
 
-def run_crawl(ctx: Context, slugs: list[str], log_level: str = "WARNING") -> int:
-    """Start ``python -m spiders.crawl`` for ``slugs``; its exit status."""
+def run_crawl(ctx: Context, slugs: list[str], log_level: str = "WARNING", *, database_url: str | None = None,
+              no_cache: bool = False) -> int:
+    """Start ``python -m spiders.crawl`` for ``slugs``; its exit status.
+
+    ``database_url`` sends the crawl to another database (probes); ``no_cache``
+    bypasses the HTTP cache.
+    """
     command = [sys.executable, "-m", "spiders.crawl"]
     if ctx.config.path:
         command += ["--config", str(ctx.config.path)]
     if ctx.mirror or ctx.config.mirror:
         command += ["--mirror", ctx.mirror or ctx.config.mirror]
-    command += ["--log-level", log_level, *slugs]
-    return subprocess.run(command, check=False).returncode
+    command += ["--log-level", log_level]
+    if no_cache:
+        command.append("--no-cache")
+    env = {**os.environ, ENV_DATABASE: database_url} if database_url else None
+    return subprocess.run([*command, *slugs], check=False, env=env).returncode
 
 
 @cli.command(name="export")
@@ -95,9 +105,15 @@ def export_(ctx: Context, fmt: str, output: str | None, source: str | None) -> N
 
 
 @cli.command()
+@click.argument("slugs", nargs=-1)
+@click.option("--probe", is_flag=True,
+              help="Fetch SLUGS (default: every unverified source) once, live, into a scratch database, and show what was extracted.")
 @pass_ctx
-def sources(ctx: Context) -> None:
-    """Each source: last run, items, errors, outcome."""
+def sources(ctx: Context, slugs: tuple[str, ...], probe: bool) -> None:
+    """Each source: last run, items, errors, outcome (or, with --probe, a live check)."""
+    if probe:
+        probe_sources(ctx, list(slugs) or [s.slug for s in ctx.config.sources.values() if not s.verified])
+        return
     last = ctx.store.last_runs()
     rows = []
     for source in sorted(ctx.config.sources.values(), key=lambda s: s.slug):
@@ -113,6 +129,17 @@ def sources(ctx: Context) -> None:
             (run.reason or "") if run else "",
         ))
     _table(("source", "enabled", "verified", "last run (UTC)", "items", "errors", "outcome", "reason"), rows)
+
+
+def probe_sources(ctx: Context, slugs: list[str]) -> None:
+    for slug in slugs:
+        ctx.config.source(slug)  # unknown slugs fail before any fetch
+    folder, database_url = probing.scratch_database()
+    with folder:
+        run_crawl(ctx, slugs, "ERROR", database_url=database_url, no_cache=True)
+        for report in probing.reports(database_url, slugs):
+            for line in report.lines():
+                click.echo(line)
 
 
 @cli.command()

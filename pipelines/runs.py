@@ -13,7 +13,7 @@ from typing import Any
 from scrapy import signals
 
 from calls.store import Outcome, Store
-from pipelines.store import crawler_store
+from pipelines.store import crawl_clock, crawler_store
 
 
 def judge(stats: dict[str, Any], finish_reason: str, previous_items: int | None) -> tuple[Outcome, str | None]:
@@ -66,7 +66,7 @@ class RunRecorder:
 
     def spider_opened(self, spider) -> None:
         self.store = crawler_store(self.crawler)
-        self.run_id = self.store.start_run(spider.name)
+        self.run_id = self.store.start_run(spider.name, crawl_clock(self.crawler))
 
     def spider_closed(self, spider, reason: str) -> None:
         if self.store is None or self.run_id is None:
@@ -85,3 +85,8 @@ class RunRecorder:
             finished_at=datetime.now(UTC),
         )
         spider.logger.info("run of %s: %s%s", spider.name, outcome.value, f" ({why})" if why else "")
+        if outcome == Outcome.OK:
+            # Only a clean run may say a call is gone: a failing source would make every call "vanish".
+            gone = self.store.mark_gone(spider.name, crawl_clock(self.crawler))
+            if gone:
+                spider.logger.info("%d call(s) of %s vanished from the source", len(gone), spider.name)

@@ -41,11 +41,14 @@ def crawl_settings(config: Config, *, mirror: str | None = None) -> Settings:
     return settings
 
 
-def run(config: Config, slugs: list[str], *, mirror: str | None = None, log_level: str | None = None) -> int:
+def run(config: Config, slugs: list[str], *, mirror: str | None = None, log_level: str | None = None,
+        no_cache: bool = False) -> int:
     """Crawl ``slugs`` (all enabled sources when empty); the exit status is 0 when every crawl finished."""
     settings = crawl_settings(config, mirror=mirror)
     if log_level:
         settings.set("LOG_LEVEL", log_level, priority="cmdline")
+    if no_cache:
+        settings.set("HTTPCACHE_ENABLED", False, priority="cmdline")
     process = CrawlerProcess(settings, install_root_handler=True)
     names = slugs or [s.slug for s in config.enabled_sources()]
     known = set(process.spider_loader.list())
@@ -64,10 +67,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config")
     parser.add_argument("--mirror")
     parser.add_argument("--log-level")
+    parser.add_argument("--no-cache", action="store_true", help="bypass the HTTP cache (probes)")
     parser.add_argument("slugs", nargs="*")
     args = parser.parse_args(argv)
     config = load_config(args.config, mirror=args.mirror)
-    return run(config, args.slugs, mirror=args.mirror, log_level=args.log_level)
+    return run(config, args.slugs, mirror=args.mirror, log_level=args.log_level, no_cache=args.no_cache)
 
 
 if __name__ == "__main__":

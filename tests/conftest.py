@@ -95,8 +95,49 @@ class _Failure:
         self.value = "HTTP 404 (recorded)"
 
 
+def start_requests(spider) -> list:
+    """The requests of a spider's ``async def start()``."""
+    import asyncio
+
+    async def collect():
+        return [request async for request in spider.start()]
+
+    return asyncio.run(collect())
+
+
+def spider_for(slug: str, config_path=None):
+    """An instance of the spider crawling ``slug`` (code or config-only), bound to its source config."""
+    from scrapy.settings import Settings
+
+    from spiders.loader import SourceSpiderLoader
+
+    settings = Settings()
+    settings.setmodule("spiders.settings")
+    settings.set("GRANTDIGEST_CONFIG", str(config_path) if config_path else None)
+    cls = SourceSpiderLoader(settings).load(slug)
+    return cls.for_source(load_config(config_path).source(slug))
+
+
+def crawl_offline(slug: str, config_path=None) -> list:
+    """Items of ``slug`` parsed from ``tests/fixtures/<slug>/mirror`` without a network (see :func:`drive`)."""
+    spider = spider_for(slug, config_path)
+    return drive(spider, start_requests(spider), FIXTURES / slug / "mirror")
+
+
+def field_value(call, field: str):
+    """A call's field as JSON, with two shorthands: ``deadline`` and ``deadline_raw`` of the first deadline."""
+    if field == "deadline":
+        return call.deadlines[0].at.isoformat() if call.deadlines and call.deadlines[0].at else None
+    if field == "deadline_raw":
+        return call.deadlines[0].raw if call.deadlines else None
+    return call.model_dump(mode="json")[field]
+
+
 def load_expected(path: Path) -> list[dict]:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-__all__ = ["FIXTURES", "drive", "load_config", "load_expected", "load_tree", "response_for", "Store"]
+__all__ = [
+    "FIXTURES", "crawl_offline", "drive", "field_value", "load_config", "load_expected", "load_tree",
+    "response_for", "spider_for", "start_requests", "Store",
+]

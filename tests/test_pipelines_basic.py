@@ -8,12 +8,12 @@ from scrapy.utils.test import get_crawler
 from calls.schema import Call
 from calls.store import Outcome
 from pipelines.runs import judge
-from pipelines.validate import InvalidCall, ValidatePipeline
+from pipelines.normalise import InvalidCall, NormalisePipeline
 
 
 @pytest.fixture
 def pipeline():
-    return ValidatePipeline.from_crawler(get_crawler())
+    return NormalisePipeline.from_crawler(get_crawler())
 
 
 def good(**fields) -> Call:

@@ -43,11 +43,13 @@ def store(request, tmp_path):
 
 
 def test_upsert_new_unchanged_changed(store):
-    assert store.upsert(call(), T0)[0] == UpsertResult.NEW
-    assert store.upsert(call(), T0 + timedelta(days=1))[0] == UpsertResult.UNCHANGED
+    assert store.upsert(call(), T0).result == UpsertResult.NEW
+    assert store.upsert(call(), T0 + timedelta(days=1)).result == UpsertResult.UNCHANGED
     moved = call(deadlines=[Deadline(at=datetime(2027, 1, 1, 17, tzinfo=UTC), raw="2027-01-01")])
-    result, stored = store.upsert(moved, T0 + timedelta(days=2))
-    assert result == UpsertResult.CHANGED
+    upserted = store.upsert(moved, T0 + timedelta(days=2))
+    assert upserted.result == UpsertResult.CHANGED
+    assert upserted.previous.deadlines == []
+    stored = upserted.stored
     assert stored.first_seen == T0 and stored.last_seen == T0 + timedelta(days=2)
     again = store.get("src:1")
     assert again.first_seen == T0 and again.last_seen == T0 + timedelta(days=2)
@@ -93,7 +95,32 @@ def test_reopening_does_not_migrate_again(tmp_path):
     reopened = Store.open(url)
     assert reopened.count_calls() == 1
     with reopened.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+
+
+def test_change_hook_writes_events_in_the_same_transaction(store):
+    from pipelines.changes import diff
+
+    def hook(previous, current, gone_since):
+        return diff(previous, current)
+
+    store.upsert(call(deadlines=[Deadline(at=datetime(2027, 1, 1, 17, tzinfo=UTC), raw="a")]), T0, on_change=hook)
+    store.upsert(call(deadlines=[Deadline(at=datetime(2027, 1, 1, 17, tzinfo=UTC), raw="a")]), T0 + timedelta(days=1), on_change=hook)
+    store.upsert(call(deadlines=[Deadline(at=datetime(2027, 2, 1, 17, tzinfo=UTC), raw="b")]), T0 + timedelta(days=2), on_change=hook)
+    kinds = [(e.kind, e.at) for e in store.events("src:1")]
+    assert kinds == [("new", T0), ("deadline-extended", T0 + timedelta(days=2))]
+    assert store.events("src:1")[1].old == "2027-01-01T17:00:00+00:00"
+
+
+def test_vanished_once_then_reappears(store):
+    store.upsert_many([call(1), call(2)], T0)
+    store.upsert(call(1), T0 + timedelta(days=1))
+    assert store.mark_gone("src", T0 + timedelta(days=1), T0 + timedelta(days=1)) == ["src:2"]
+    assert store.mark_gone("src", T0 + timedelta(days=1), T0 + timedelta(days=1)) == []  # once
+    seen_again = []
+    store.upsert(call(2), T0 + timedelta(days=3), on_change=lambda p, c, gone: seen_again.append(gone) or [])
+    assert seen_again == [T0 + timedelta(days=1)]
+    assert [e.kind for e in store.events("src:2")] == ["vanished"]
 
 
 def test_naive_datetime_is_never_stored(store):

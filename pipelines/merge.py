@@ -1,0 +1,494 @@
+"""Find the same call published on several sources and merge it into one (DESIGN §6).
+
+Pure functions, no store: :func:`find_duplicates` lists evidence edges,
+:func:`cluster` turns them into groups, :func:`merge_group` folds a group into one
+:class:`~calls.schema.Call` with every source page kept as provenance.
+
+Evidence, strongest first:
+
+1. **call-id** — the same official identifier, compared by :func:`fold` (case, script
+   and separators ignored: ``HUSRB/2301`` == ``husrb 2301`` == ``HUSRB-2301``). An
+   identifier without a letter (``1/2025``, ``401-12/2025``) is a local file number
+   that many bodies reuse, so it is no key.
+2. **url** — the same :func:`~calls.urls.canonical_url` (scheme ignored) of the call's
+   url or of any provenance url. A site root, or a URL that more than
+   ``MAX_URL_GROUP`` calls share, is a listing page, not a call page, and no key.
+3. **fuzzy** — candidates from MinHash LSH over character 3-grams of
+   :func:`title_key` (blocking: never all pairs, at most ``MAX_CANDIDATES`` per call),
+   kept when every cheap gate passes and :func:`title_similarity` ≥ threshold. Gates:
+   different sources; official ids equal or one missing; programme equal or one
+   missing; a deadline of each within ``DEADLINE_SLACK`` (or one has none, or the one
+   with the later deadline announces an extension); title numbers (years, ordinals
+   "2nd"/"другий"/"drugi", call numbers) not contradicting each other.
+
+:func:`cluster` unions edges in that order (fuzzy by score) and refuses a union that
+would put two different official ids or two programmes in one group, or — for a
+fuzzy edge — two members of one source, so a chain A~B~C cannot smuggle in what
+the pairwise gates forbid.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+import zlib
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
+
+import numpy as np
+from datasketch import MinHash, MinHashLSH
+from rapidfuzz import fuzz
+
+from calls.schema import Call, Provenance
+from calls.urls import canonical_url
+
+# --------------------------------------------------------------------------- tuning
+
+DEADLINE_SLACK = timedelta(days=2)
+"""Two deadlines closer than this are the same deadline (time zones, date-only reposts)."""
+MIN_KEY_TOKENS = 2
+"""A title key with fewer words ("javni konkurs 2025" → "2025") is too generic to match on."""
+NUM_PERM = 64
+"""MinHash permutations."""
+LSH_THRESHOLD = 0.3
+"""Estimated Jaccard of 3-gram sets above which two titles become candidates."""
+MAX_CANDIDATES = 30
+"""At most this many candidates per call are scored (the closest by estimated Jaccard)."""
+MAX_URL_GROUP = 25
+"""A URL shared by more calls than this is a listing page, not a call page."""
+
+# --------------------------------------------------------------------------- folding
+
+_CYRILLIC = {
+    "а": "a", "б": "b", "в": "v", "г": "g", "ґ": "g", "д": "d", "ђ": "dj", "е": "e",
+    "є": "je", "ё": "e", "ж": "z", "з": "z", "и": "i", "і": "i", "ї": "i", "й": "j",
+    "ј": "j", "к": "k", "л": "l", "љ": "lj", "м": "m", "н": "n", "њ": "nj", "о": "o",
+    "п": "p", "р": "r", "с": "s", "т": "t", "ћ": "c", "у": "u", "ф": "f", "х": "h",
+    "ц": "c", "ч": "c", "џ": "dz", "ш": "s", "щ": "sc", "ъ": "", "ы": "y", "ь": "",
+    "э": "e", "ю": "ju", "я": "ja",
+}
+# Latin letters that NFKD does not decompose.
+_LATIN = {"đ": "dj", "ł": "l", "ø": "o", "æ": "ae", "œ": "oe", "ı": "i", "þ": "th", "ð": "d"}
+_APOSTROPHES = {c: "" for c in "'’ʼ`´‘"}
+_FOLD_TABLE = str.maketrans({**_CYRILLIC, **_LATIN, **_APOSTROPHES})
+_NON_WORD = re.compile(r"[\W_]+")
+
+
+def fold(text: str) -> str:
+    """Script-, case- and diacritic-insensitive key of a text.
+
+    Ukrainian and Serbian Cyrillic are transliterated with one table chosen so that
+    both spellings of a word meet each other and the Serbian Latin one
+    (ж/ž→z, ч/ћ/č/ć→c, ш/š→s, ђ/đ→dj, џ/dž→dz, љ→lj, њ→nj, г/ґ→g, х→h, и/і/ї→i,
+    є→je, й/ј→j); then NFKD without combining marks, every run of punctuation or
+    space → one space.
+    """
+    text = unicodedata.normalize("NFC", text).casefold().translate(_FOLD_TABLE)
+    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return _NON_WORD.sub(" ", text.lower()).strip()  # lower again: NFKD turns "№" into "No"
+
+
+# --------------------------------------------------------------------------- title keys
+
+_BOILERPLATE_PHRASES = [
+    # en
+    "call for project proposals", "calls for proposals", "call for proposals", "call for applications",
+    "call for projects", "call for expressions of interest", "open call", "request for applications",
+    "request for proposals", "notice of funding opportunity", "funding opportunity", "grant competition",
+    "deadline extended", "extended deadline", "deadline extension", "extension of the deadline",
+    "call", "calls",
+    # uk (folded)
+    "vidkritij konkurs", "grantovij konkurs", "konkurs", "konkursu", "konkursi", "ogolosuje", "ogoloseno",
+    "ogolosennja", "prijom zajavok",
+    # sr (folded, both scripts)
+    "javni poziv", "javnog poziva", "javni konkurs", "javnog konkursa", "konkursa", "poziv", "poziva",
+    "raspisan", "raspisuje", "oglas",
+    # pl, hu, ro (folded)
+    "nabor wnioskow", "nabor", "palyazati felhivas", "felhivas", "apel de proiecte", "cerere de propuneri",
+    # numbering noise: "№ 2" folds to "no 2", "br. 2", "nr 2"
+    "no", "nr", "br", "broj",
+]
+_BOILERPLATE = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, _BOILERPLATE_PHRASES), key=len, reverse=True)) + r")\b")
+_EXTENSION_STEMS = ("prodovz", "produz", "prelung", "przedluz", "meghosszabb")
+_EXTENSION_EN = re.compile(r"\b(?:deadline extended|extended deadline|deadline extension|extension of the deadline)\b")
+_EXTENSION_WORD = re.compile(r"\b(?:" + "|".join(_EXTENSION_STEMS) + r")\w*")
+_ORDINAL_SUFFIX = re.compile(r"\b(\d{1,2})(?:st|nd|rd|th| j| ij| ja| ga| go| ogo)\b")
+_ORDINALS = {
+    # en, uk (folded, common genders/cases), sr, pl, hu, roman numerals (i and v are words too)
+    "first": "1", "second": "2", "third": "3", "fourth": "4", "fifth": "5",
+    "persij": "1", "persa": "1", "perse": "1", "persogo": "1",
+    "drugij": "2", "druga": "2", "druge": "2", "drugogo": "2", "drugi": "2", "drugog": "2",
+    "tretij": "3", "tretja": "3", "tretje": "3", "tretogo": "3",
+    "cetvertij": "4", "cetverta": "4", "pjatij": "5", "pjata": "5",
+    "prvi": "1", "prva": "1", "prvog": "1", "treci": "3", "treca": "3", "treceg": "3", "cetvrti": "4",
+    "pierwszy": "1", "trzeci": "3", "czwarty": "4", "elso": "1", "masodik": "2", "harmadik": "3",
+    "ii": "2", "iii": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8", "ix": "9",
+}
+
+
+def title_key(call: Call) -> str:
+    """:func:`fold` of the title without boilerplate ("call for proposals", "конкурс",
+    "javni poziv", "open call", extension notices), ordinals as digits; years kept."""
+    return _title_key(fold(call.title))
+
+
+def _title_key(folded: str) -> str:
+    text = _ORDINAL_SUFFIX.sub(r"\1", folded)
+    text = _EXTENSION_WORD.sub(" ", _BOILERPLATE.sub(" ", text))
+    return " ".join(_ORDINALS.get(token, token) for token in text.split())
+
+
+def _announces_extension(folded_title: str) -> bool:
+    return bool(_EXTENSION_EN.search(folded_title) or _EXTENSION_WORD.search(folded_title))
+
+
+def _numbers(key: str) -> frozenset[str]:
+    """Years, ordinals and call numbers of a title key (pure digits, at most 4)."""
+    return frozenset(t for t in key.split() if t.isdigit() and len(t) <= 4)
+
+
+def title_similarity(a: str, b: str) -> float:
+    """Similarity of two title keys, 0–1 (rapidfuzz ``token_set_ratio``).
+
+    The one pairwise comparison of the fuzzy stage; tests count its calls to check
+    that blocking keeps the work near-linear.
+    """
+    return fuzz.token_set_ratio(a, b) / 100.0
+
+
+# --------------------------------------------------------------------------- keys
+
+def call_id_key(call_id: str | None) -> str | None:
+    """Comparable form of an official id, or None when it is missing or has no letter."""
+    if not call_id:
+        return None
+    key = fold(call_id)
+    if not any(c.isalpha() for c in key):
+        return None
+    return key
+
+
+def url_keys(call: Call) -> set[str]:
+    """Canonical URLs (scheme dropped) of the call's page and of every provenance page; roots excluded."""
+    urls = [call.url, *(p.url for p in call.provenance)]
+    keys = set()
+    for url in urls:
+        canonical = canonical_url(url)
+        if "://" not in canonical:
+            continue
+        key = canonical.split("://", 1)[1]
+        host, _, rest = key.partition("/")
+        if rest:  # "host/" alone is a site root
+            keys.add(key)
+    return keys
+
+
+# --------------------------------------------------------------------------- edges
+
+@dataclass(frozen=True)
+class MatchReason:
+    """Why two calls are taken for one: ``kind`` is ``call-id``, ``url`` or ``fuzzy``."""
+
+    kind: str
+    detail: str
+
+
+class _Edge(NamedTuple):
+    a: int
+    b: int
+    reason: MatchReason
+    score: float
+
+
+class _Features(NamedTuple):
+    key: str
+    numbers: frozenset[str]
+    call_id: str | None
+    programme: str | None
+    deadlines: tuple[datetime, ...]
+    extension: bool
+
+
+def find_duplicates(calls: Sequence[Call], *, threshold: float = 0.85) -> list[tuple[str, str, MatchReason]]:
+    """Evidence that two calls are one: ``(uid_a, uid_b, reason)`` edges, strongest kind first.
+
+    Groups sharing a key are listed as a star (enough to connect them), not all pairs.
+    """
+    return [(calls[e.a].uid, calls[e.b].uid, e.reason) for e in _edges(calls, threshold)]
+
+
+def _edges(calls: Sequence[Call], threshold: float) -> list[_Edge]:
+    features = [_features(c) for c in calls]
+    edges = _key_edges("call-id", ((i, [f.call_id]) for i, f in enumerate(features)), max_group=None)
+    edges += _key_edges("url", ((i, url_keys(c)) for i, c in enumerate(calls)), max_group=MAX_URL_GROUP)
+    fuzzy = _fuzzy_edges(calls, features, threshold)
+    fuzzy.sort(key=lambda e: (-e.score, e.a, e.b))
+    return edges + fuzzy
+
+
+def _features(call: Call) -> _Features:
+    folded = fold(call.title)
+    key = _title_key(folded)
+    parsed = tuple(d.at for d in call.deadlines if d.at is not None)
+    return _Features(key, _numbers(key), call_id_key(call.call_id), call.programme_id, parsed,
+                     _announces_extension(folded))
+
+
+def _key_edges(kind: str, keyed: Iterable[tuple[int, Iterable[str | None]]], max_group: int | None) -> list[_Edge]:
+    groups: dict[str, list[int]] = defaultdict(list)
+    for index, keys in keyed:
+        for key in set(keys):
+            if key:
+                groups[key].append(index)
+    edges = []
+    for key, members in groups.items():
+        if max_group is not None and len(members) > max_group:
+            continue
+        edges.extend(_Edge(members[0], other, MatchReason(kind, key), 1.0) for other in members[1:])
+    return edges
+
+
+def _fuzzy_edges(calls: Sequence[Call], features: Sequence[_Features], threshold: float) -> list[_Edge]:
+    eligible = [i for i, f in enumerate(features) if len(f.key.split()) >= MIN_KEY_TOKENS]
+    if len(eligible) < 2:
+        return []
+    minhashes = MinHash.bulk((_shingles(features[i].key) for i in eligible), num_perm=NUM_PERM, hashfunc=_hash32)
+    lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
+    with lsh.insertion_session() as session:
+        for row, minhash in enumerate(minhashes):
+            session.insert(row, minhash, check_duplication=False)
+    signatures = np.vstack([m.hashvalues for m in minhashes])
+    edges = []
+    for row, index in enumerate(eligible):
+        for other_row in _candidates(lsh, signatures, minhashes[row], row, calls, eligible):
+            other = eligible[other_row]
+            reason = _fuzzy_match(calls[index], calls[other], features[index], features[other], threshold)
+            if reason is not None:
+                edges.append(_Edge(index, other, reason[0], reason[1]))
+    return edges
+
+
+def _candidates(lsh: MinHashLSH, signatures: np.ndarray, minhash: MinHash, row: int,
+                calls: Sequence[Call], eligible: Sequence[int]) -> list[int]:
+    """Rows after ``row`` in a shared LSH bucket, from another source; the closest ``MAX_CANDIDATES``."""
+    source = calls[eligible[row]].source
+    rows = [r for r in lsh.query(minhash) if r > row and calls[eligible[r]].source != source]
+    if len(rows) > MAX_CANDIDATES:
+        estimate = (signatures[rows] == signatures[row]).mean(axis=1)
+        order = np.argsort(-estimate, kind="stable")[:MAX_CANDIDATES]
+        rows = [rows[k] for k in order]
+    return rows
+
+
+def _fuzzy_match(a: Call, b: Call, fa: _Features, fb: _Features, threshold: float) -> tuple[MatchReason, float] | None:
+    """Cheap gates first, then the title score; the reason, or None."""
+    if fa.call_id and fb.call_id and fa.call_id != fb.call_id:
+        return None
+    if fa.programme and fb.programme and fa.programme != fb.programme:
+        return None
+    if fa.numbers and fb.numbers and not (fa.numbers <= fb.numbers or fb.numbers <= fa.numbers):
+        return None
+    gap = _deadline_gap(fa, fb)
+    if gap is False:
+        return None
+    score = title_similarity(fa.key, fb.key)
+    if score < threshold:
+        return None
+    deadline = "no deadline to compare" if gap is None else f"deadlines {gap.days}d apart"
+    return MatchReason("fuzzy", f"title {score:.2f}; {deadline}"), score
+
+
+def _deadline_gap(fa: _Features, fb: _Features) -> timedelta | None | bool:
+    """Smallest gap between a deadline of each; None if one has none; False if incompatible."""
+    if not fa.deadlines or not fb.deadlines:
+        return None
+    gap = min(abs(x - y) for x in fa.deadlines for y in fb.deadlines)
+    if gap <= DEADLINE_SLACK:
+        return gap
+    later = fa if max(fa.deadlines) > max(fb.deadlines) else fb
+    return gap if later.extension else False
+
+
+def _shingles(key: str) -> list[str]:
+    padded = f" {key} "
+    return sorted({padded[i : i + 3] for i in range(len(padded) - 2)})
+
+
+def _hash32(shingle: str) -> int:
+    return zlib.crc32(shingle.encode("utf-8"))
+
+
+# --------------------------------------------------------------------------- clusters
+
+class _Components:
+    """Union-find that refuses unions mixing official ids, programmes or (fuzzy) sources."""
+
+    def __init__(self, calls: Sequence[Call], features: Sequence[_Features]) -> None:
+        self.parent = list(range(len(calls)))
+        self.call_ids = [{f.call_id} - {None} for f in features]
+        self.programmes = [{f.programme} - {None} for f in features]
+        self.sources = [{c.source} for c in calls]
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def union(self, edge: _Edge) -> bool:
+        a, b = self.find(edge.a), self.find(edge.b)
+        if a == b:
+            return False
+        if edge.reason.kind != "call-id" and (
+            _clash(self.call_ids[a], self.call_ids[b]) or _clash(self.programmes[a], self.programmes[b])
+        ):
+            return False
+        if edge.reason.kind == "fuzzy" and self.sources[a] & self.sources[b]:
+            return False
+        if len(self.sources[a]) < len(self.sources[b]):
+            a, b = b, a
+        self.parent[b] = a
+        for sets in (self.call_ids, self.programmes, self.sources):
+            sets[a] |= sets[b]
+            sets[b] = set()
+        return True
+
+
+def _clash(x: set, y: set) -> bool:
+    return bool(x) and bool(y) and not (x & y)
+
+
+def cluster(calls: Sequence[Call], *, threshold: float = 0.85) -> list[list[Call]]:
+    """Groups of calls that are one call; every input call is in exactly one group.
+
+    Groups keep input order, and come in the order of their first member.
+    """
+    features = [_features(c) for c in calls]
+    components = _Components(calls, features)
+    for edge in _edges(calls, threshold):
+        components.union(edge)
+    groups: dict[int, list[Call]] = {}
+    for index, call in enumerate(calls):
+        groups.setdefault(components.find(index), []).append(call)
+    return list(groups.values())
+
+
+# --------------------------------------------------------------------------- merging
+
+OFFICIAL, GOVERNMENT, UNKNOWN, AGGREGATOR = 100, 50, 30, 10
+"""Default authority ranks: official portal or programme site, government or donor, unknown source, aggregator."""
+OFFICIAL_SOURCES = frozenset({"eu-ftp"})
+OFFICIAL_PREFIXES = ("interreg-",)
+GOVERNMENT_SOURCES = frozenset({
+    "grants-gov", "diia-business", "nipo", "house-of-europe", "ucf", "visegrad-fund", "eea-norway-grants",
+    "undp", "mei-gov-rs", "eu-delegation-ua", "eu-delegation-rs",
+})
+GOVERNMENT_PREFIXES = ("vojvodina-", "gov-")
+AGGREGATOR_SOURCES = frozenset({
+    "gurt", "prostir", "fundsforngos", "chaszmin", "hromady", "getgrant", "opportunitydesk",
+    "eufundingportal", "euro-access", "euinfo",
+})
+
+
+def authority_of(source: str, authority: Mapping[str, int] | None = None) -> int:
+    """Rank of a source slug, higher wins: ``authority`` first, then the defaults above."""
+    if authority is not None and source in authority:
+        return authority[source]
+    if source in OFFICIAL_SOURCES or source.startswith(OFFICIAL_PREFIXES):
+        return OFFICIAL
+    if source in GOVERNMENT_SOURCES or source.startswith(GOVERNMENT_PREFIXES):
+        return GOVERNMENT
+    if source in AGGREGATOR_SOURCES:
+        return AGGREGATOR
+    return UNKNOWN
+
+
+# Fields that describe one another travel together, from one member: the first (most
+# authoritative) member where any of them is set.
+_FIELD_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("programme_id", "programme"),
+    ("opens_at", "opens_at_raw"),
+    ("deadlines",),
+    ("published_at", "published_at_raw"),
+    ("updated_at", "updated_at_raw"),
+    ("budget", "budget_raw", "grant_min", "grant_max", "grant_raw", "currency"),
+    ("cofinancing_rate", "cofinancing_raw"),
+)
+_SINGLE_FIELDS = ("call_id", "parent_call_id", "parent_call_title", "funder", "kind", "action_type", "status",
+                  "expected_grants")
+_TEXT_FIELDS = ("summary", "eligibility_text")  # only in the merged title's language
+_LIST_FIELDS = ("eligible_countries", "eligible_areas", "applicant_types", "themes", "keywords")
+_IDENTITY_FIELDS = ("uid", "source", "native_id", "url", "title", "language")
+
+
+def merge_group(group: Sequence[Call], authority: Mapping[str, int] | None = None) -> Call:
+    """One call from a group of duplicates.
+
+    The most authoritative member (``authority`` rank, then latest ``last_seen``, then
+    uid) gives uid, source, native_id, url, title and language. Every other field is
+    the most authoritative non-empty value, except: fields that describe each other
+    (deadlines; opens_at and its raw text; the money fields and their currency;
+    programme id and name) come together from one member; summary and eligibility
+    text only from a member in the title's language (or of unknown language); lists are
+    the ordered union; first_seen/last_seen the earliest/latest; provenance is every
+    member's, plus an entry for the member's own page when it lacks one, sorted by authority.
+    """
+    if not group:
+        raise ValueError("merge_group needs at least one call")
+    ranked = sorted(group, key=lambda c: _rank_key(c, authority))
+    top = ranked[0]
+    merged: dict[str, Any] = {name: getattr(top, name) for name in _IDENTITY_FIELDS}
+    for fields in _FIELD_GROUPS:
+        donor = next((c for c in ranked if any(_is_set(getattr(c, f)) for f in fields)), top)
+        merged.update({f: getattr(donor, f) for f in fields})
+    for name in _SINGLE_FIELDS:
+        merged[name] = _first_set(getattr(c, name) for c in ranked)
+    same_language = [c for c in ranked if c.language is None or top.language is None or c.language == top.language]
+    for name in _TEXT_FIELDS:
+        merged[name] = _first_set(getattr(c, name) for c in same_language)
+    for name in _LIST_FIELDS:
+        merged[name] = list(dict.fromkeys(v for c in ranked for v in getattr(c, name)))
+    merged["first_seen"] = min((c.first_seen for c in ranked if c.first_seen), default=None)
+    merged["last_seen"] = max((c.last_seen for c in ranked if c.last_seen), default=None)
+    merged["provenance"] = _provenance(ranked, authority)
+    call = Call.model_validate(merged)
+    call.content_hash = call.compute_hash()
+    return call
+
+
+def _rank_key(call: Call, authority: Mapping[str, int] | None) -> tuple:
+    seen = call.last_seen.timestamp() if call.last_seen else float("-inf")
+    return (-authority_of(call.source, authority), -seen, call.uid)
+
+
+def _is_set(value: Any) -> bool:
+    return value is not None and value != "" and value != []
+
+
+def _first_set(values: Iterable[Any]) -> Any:
+    return next((v for v in values if _is_set(v)), None)
+
+
+def _provenance(ranked: Sequence[Call], authority: Mapping[str, int] | None) -> list[Provenance]:
+    """Every member's provenance plus the member's own page, one entry per (source, native id) — the latest seen."""
+    entries: dict[tuple[str, str], Provenance] = {}
+    for call in ranked:
+        own = list(call.provenance)
+        if not any((p.source, p.native_id) == (call.source, call.native_id) for p in own):
+            own.append(Provenance(source=call.source, native_id=call.native_id, url=call.url, seen_at=call.last_seen))
+        for entry in own:
+            key = (entry.source, entry.native_id)
+            known = entries.get(key)
+            if known is None or _seen(entry) > _seen(known):
+                entries[key] = entry
+    return sorted(
+        entries.values(),
+        key=lambda p: (-authority_of(p.source, authority), -_seen(p), p.source, p.native_id),
+    )
+
+
+def _seen(entry: Provenance) -> float:
+    return entry.seen_at.timestamp() if entry.seen_at else float("-inf")
