@@ -26,6 +26,8 @@ class Status(StrEnum):
     FORTHCOMING = "forthcoming"
     OPEN = "open"
     CLOSED = "closed"
+    WITHDRAWN = "withdrawn"
+    """Withdrawn by an editor (a manual entry): never shown."""
 
 
 class _Model(BaseModel):
@@ -79,6 +81,8 @@ class Call(_Model):
     """Title as published, plain text, whitespace collapsed."""
     url: str
     """Absolute http(s) URL of the page a person should open."""
+    original_url: str | None = None
+    """For a repost (aggregator, ministry relaying a donor): the original publisher's page, absolute http(s) URL."""
 
     call_id: str | None = None
     """Official identifier (``HORIZON-CL5-2027-D3-01``, ``EuropeAid/18xxxx/DD/ACT/UA``, ``HUSRB/2301``): the strongest dedup key."""
@@ -104,7 +108,7 @@ class Call(_Model):
     action_type: str | None = None
     """Type of action as the funder names it, e.g. ``HORIZON Research and Innovation Actions``."""
     status: Status | None = None
-    """``forthcoming``, ``open`` or ``closed``; derived from dates where the source is silent."""
+    """``forthcoming``, ``open``, ``closed`` (derived from dates where the source is silent) or ``withdrawn`` (by an editor)."""
 
     opens_at: datetime | None = None
     """Opening of submissions, ISO 8601 with offset."""

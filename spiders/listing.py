@@ -15,11 +15,15 @@ Example ``grantdigest.toml`` entry (a ministry's "konkursi" page)::
     date = "span.datum"                # inside an item (optional): publication date
     next_page = "a.next::attr(href)"   # optional pagination
     max_pages = 3
+    # optional: keep only items whose selector text matches a regular expression
+    # (an aggregator's badge: "Грант" but not "Вакансія")
+    item_filter = { selector = "span.badge", pattern = "^Грант" }
     [sources.vojvodina-konkursi.options.detail]
     title = "h1"                       # on the detail page (must match)
     body = "div.content"               # its text is searched for deadlines, money, applicants (must match)
     deadline = "xpath://dt[normalize-space()='Rok']/following-sibling::dd[1]"   # optional explicit field
     opening = ""                       # optional explicit field
+    original = "a.source::attr(href)"  # optional: the original publisher's page (aggregators)
 
 A selector is CSS unless it starts with ``xpath:``; a selector naming an
 element yields that element's text, one ending in ``::attr(x)`` the attribute.
@@ -30,6 +34,7 @@ longer matches them (a redesign is loud, never a silent empty crawl). Set
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urljoin
 
 from parsel import Selector, SelectorList
@@ -60,7 +65,12 @@ class ListingSpider(PostSpider):
         items = select(response, self.options["item"])
         if not items:
             raise SourceFormatError(f"list selector {self.options['item']!r} matched nothing", response.url)
+        keep = self.options.get("item_filter")
+        pattern = re.compile(keep["pattern"]) if keep else None
         for item in items:
+            if pattern is not None and not pattern.search(first_text(item, keep["selector"])):
+                self.count("listing/filtered_out")
+                continue
             link = first_text(item, self.options.get("link", "a::attr(href)"))
             if not link:
                 raise SourceFormatError(f"link selector {self.options.get('link')!r} matched nothing in an item", response.url, item.get()[:200])
@@ -118,6 +128,10 @@ class ListingSpider(PostSpider):
             if raw:
                 update["opens_at"] = parse_date(raw, self.source.zone, end_of_day=False)
                 update["opens_at_raw"] = raw
+        if selector := self.detail.get("original"):
+            original = urljoin(response.url, first_text(response, selector))
+            if original.startswith(("http://", "https://")) and original != response.url:
+                update["original_url"] = original
         return call.model_copy(update=update) if update else call
 
     def detail_failed(self, failure):
