@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 import click
 
 from calls.config import ENV_DATABASE, ConfigError, load_config
+from calls.schema import Status
 from calls.store import Outcome, Run, Store
 from digest import export as exporting
 from digest import probe as probing
@@ -92,10 +93,11 @@ def run_crawl(ctx: Context, slugs: list[str], log_level: str = "WARNING", *, dat
 @click.option("--format", "fmt", type=click.Choice(exporting.FORMATS), default="json", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="File to write (default: stdout).")
 @click.option("--source", help="Only calls of this source.")
+@click.option("--include-withdrawn", is_flag=True, help="Also calls an editor withdrew.")
 @pass_ctx
-def export_(ctx: Context, fmt: str, output: str | None, source: str | None) -> None:
+def export_(ctx: Context, fmt: str, output: str | None, source: str | None, include_withdrawn: bool) -> None:
     """Export every stored call (schema fields; datetimes ISO 8601 with offset)."""
-    calls = ctx.store.iter_calls(source=source)
+    calls = (c for c in ctx.store.iter_calls(source=source) if include_withdrawn or c.status != Status.WITHDRAWN)
     if output:
         with open(output, "w", encoding="utf-8", newline="") as out:
             n = exporting.write(calls, fmt, out)

@@ -6,7 +6,7 @@ from typing import Any
 
 import scrapy
 
-from calls.config import SourceConfig, load_config
+from calls.config import Config, SourceConfig, load_config
 from calls.schema import Call, make_uid
 
 
@@ -29,11 +29,12 @@ class SourceSpider(scrapy.Spider):
 
     generic = False
     source: SourceConfig
+    config: Config | None = None
 
     @classmethod
     def from_crawler(cls, crawler, *args, **kwargs):
         spider = super().from_crawler(crawler, *args, **kwargs)
-        config = load_config(crawler.settings.get("GRANTDIGEST_CONFIG"))
+        spider.config = config = load_config(crawler.settings.get("GRANTDIGEST_CONFIG"))
         spider.source = config.sources.get(spider.name) or SourceConfig(slug=spider.name, spider=spider.name)
         return spider
 

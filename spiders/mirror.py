@@ -44,9 +44,9 @@ class MirrorMiddleware:
         return cls(mirror)
 
     def process_request(self, request: Request) -> Request | None:
-        if not self.mirror or request.url.startswith(self.mirror + "/"):
-            return None
         scheme = urlsplit(request.url).scheme
+        if not self.mirror or scheme not in ("http", "https") or request.url.startswith(self.mirror + "/"):
+            return None  # file: and data: URLs are local already
         meta = {**request.meta, _META: scheme, "dont_obey_robotstxt": True}
         return request.replace(url=to_mirror(self.mirror, request.url), meta=meta, dont_filter=True)
 
