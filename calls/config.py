@@ -57,6 +57,8 @@ class SourceConfig:
     """IANA zone of dates the source prints without an offset."""
     funder: str | None = None
     programme_id: str | None = None
+    authority: int | None = None
+    """Rank when merging duplicates, higher wins: official portal or programme 100, national body 50, aggregator 10."""
     timeout: float = 30.0
     """Seconds before one request to this source is abandoned."""
     retries: int = 2
@@ -105,6 +107,10 @@ class Config:
             return self.sources[slug]
         except KeyError:
             raise ConfigError(f"no source named {slug!r}; known: {', '.join(sorted(self.sources))}", self.path) from None
+
+    def authority(self) -> dict[str, int]:
+        """Merge ranks of the sources that declare one."""
+        return {s.slug: s.authority for s in self.sources.values() if s.authority is not None}
 
     def enabled_sources(self) -> list[SourceConfig]:
         return [s for s in self.sources.values() if s.enabled]
@@ -183,7 +189,7 @@ def _catalogue() -> dict[str, Any]:
 
 _SOURCE_FIELDS = {
     "spider", "title", "enabled", "verified", "languages", "language", "timezone",
-    "funder", "programme_id", "timeout", "retries", "options",
+    "funder", "programme_id", "authority", "timeout", "retries", "options",
 }
 
 

@@ -77,6 +77,30 @@ events_table = sa.Table(
     sa.Column("new", sa.Text),
 )
 
+merged_table = sa.Table(
+    "merged_calls",
+    metadata,
+    sa.Column("uid", sa.String(512), primary_key=True),
+    sa.Column("members", sa.Text, nullable=False),
+    sa.Column("status", sa.String(16), index=True),
+    sa.Column("next_deadline", UTCDateTime, index=True),
+    sa.Column("document", sa.Text, nullable=False),
+    sa.Column("built_at", UTCDateTime, nullable=False),
+)
+
+classifications_table = sa.Table(
+    "classifications",
+    metadata,
+    sa.Column("uid", sa.String(512), primary_key=True),
+    sa.Column("region", sa.String(64), primary_key=True, index=True),
+    sa.Column("score", sa.Integer, nullable=False),
+    sa.Column("tier", sa.String(16), nullable=False),
+    sa.Column("eligibility", sa.String(16), nullable=False),
+    sa.Column("reasons", sa.Text, nullable=False),
+    sa.Column("themes", sa.Text, nullable=False),
+    sa.Column("computed_at", UTCDateTime, nullable=False),
+)
+
 runs_table = sa.Table(
     "runs",
     metadata,
@@ -136,6 +160,19 @@ class EventLike(Protocol):
 
 
 ChangeHook = Callable[[Call | None, Call, datetime | None], Iterable[EventLike]]
+
+
+@dataclass(frozen=True)
+class StoredClassification:
+    """How one merged call fits one region, as stored."""
+
+    uid: str
+    region: str
+    score: int
+    tier: str
+    eligibility: str
+    reasons: tuple[str, ...]
+    themes: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -266,6 +303,60 @@ class Store:
             query = query.where(calls_table.c.source == source)
         with self.engine.connect() as conn:
             return conn.execute(query).scalar_one()
+
+    def iter_live_calls(self) -> Iterator[Call]:
+        """Calls still on their sources (not vanished), ordered by uid: the input of merging."""
+        query = sa.select(calls_table.c.document).where(calls_table.c.gone_since.is_(None)).order_by(calls_table.c.uid)
+        with self.engine.connect() as conn:
+            for (doc,) in conn.execute(query):
+                yield Call.from_json(doc)
+
+    # -- the digest's view: merged calls and their classification ---------------
+
+    def replace_digest(self, merged: Iterable[tuple[Call, list[str]]], classifications: Iterable[Any], built_at: datetime) -> int:
+        """Replace every merged call (with its member uids) and every classification, in one transaction.
+
+        ``classifications`` are ``(uid, c)`` pairs where ``c`` has ``region``,
+        ``score``, ``tier``, ``eligibility``, ``reasons`` and ``matched_themes``.
+        """
+        merged_rows = [
+            {"uid": call.uid, "members": json.dumps(members), "status": call.status.value if call.status else None,
+             "next_deadline": call.next_deadline, "document": call.to_json(), "built_at": built_at}
+            for call, members in merged
+        ]
+        class_rows = [
+            {"uid": uid, "region": c.region, "score": int(c.score), "tier": str(c.tier), "eligibility": str(c.eligibility),
+             "reasons": json.dumps(list(c.reasons), ensure_ascii=False), "themes": json.dumps(list(c.matched_themes)),
+             "computed_at": built_at}
+            for uid, c in classifications
+        ]
+        with self.engine.begin() as conn:
+            conn.execute(classifications_table.delete())
+            conn.execute(merged_table.delete())
+            for start in range(0, len(merged_rows), 1000):
+                conn.execute(merged_table.insert(), merged_rows[start:start + 1000])
+            for start in range(0, len(class_rows), 1000):
+                conn.execute(classifications_table.insert(), class_rows[start:start + 1000])
+        return len(merged_rows)
+
+    def iter_merged(self) -> Iterator[tuple[Call, list[str]]]:
+        """Merged calls with their member uids, ordered by uid."""
+        query = sa.select(merged_table.c.document, merged_table.c.members).order_by(merged_table.c.uid)
+        with self.engine.connect() as conn:
+            for doc, members in conn.execute(query):
+                yield Call.from_json(doc), json.loads(members)
+
+    def classifications(self, region: str | None = None) -> dict[str, list[StoredClassification]]:
+        """Classifications by merged uid (each list ordered by region)."""
+        query = sa.select(classifications_table).order_by(classifications_table.c.uid, classifications_table.c.region)
+        if region:
+            query = query.where(classifications_table.c.region == region)
+        out: dict[str, list[StoredClassification]] = {}
+        with self.engine.connect() as conn:
+            for r in conn.execute(query):
+                out.setdefault(r.uid, []).append(StoredClassification(
+                    r.uid, r.region, r.score, r.tier, r.eligibility, tuple(json.loads(r.reasons)), tuple(json.loads(r.themes))))
+        return out
 
     # -- runs --------------------------------------------------------------
 
