@@ -92,18 +92,43 @@ def run_crawl(ctx: Context, slugs: list[str], log_level: str = "WARNING", *, dat
 @cli.command(name="export")
 @click.option("--format", "fmt", type=click.Choice(exporting.FORMATS), default="json", show_default=True)
 @click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="File to write (default: stdout).")
-@click.option("--source", help="Only calls of this source.")
+@click.option("--per-source", is_flag=True,
+              help="One record per source page, before merging (default: merged calls with their classification per region).")
+@click.option("--source", help="Only calls seen on this source.")
 @click.option("--include-withdrawn", is_flag=True, help="Also calls an editor withdrew.")
 @pass_ctx
-def export_(ctx: Context, fmt: str, output: str | None, source: str | None, include_withdrawn: bool) -> None:
-    """Export every stored call (schema fields; datetimes ISO 8601 with offset)."""
-    calls = (c for c in ctx.store.iter_calls(source=source) if include_withdrawn or c.status != Status.WITHDRAWN)
+def export_(ctx: Context, fmt: str, output: str | None, per_source: bool, source: str | None, include_withdrawn: bool) -> None:
+    """Export every stored call (schema fields; datetimes ISO 8601 with offset).
+
+    By default: the merged calls (one per real-world call, every source page
+    in ``provenance``) with their classification for every region.
+    """
+    if per_source:
+        calls = ctx.store.iter_calls(source=source)
+        classifications = None
+    else:
+        calls = (c for c, members in ctx.store.iter_merged() if not source or any(m.startswith(source + ":") for m in members))
+        classifications = ctx.store.classifications()
+    calls = (c for c in calls if include_withdrawn or c.status != Status.WITHDRAWN)
     if output:
         with open(output, "w", encoding="utf-8", newline="") as out:
-            n = exporting.write(calls, fmt, out)
+            n = exporting.write(calls, fmt, out, classifications)
         click.echo(f"{n} calls written to {output}", err=True)
     else:
-        exporting.write(calls, fmt, sys.stdout)
+        exporting.write(calls, fmt, sys.stdout, classifications)
+
+
+@cli.command()
+@pass_ctx
+def classify(ctx: Context) -> None:
+    """Merge duplicates and (re)score every call for every region; prints the tiers per region."""
+    from pipelines.consolidate import consolidate_configured
+
+    result = consolidate_configured(ctx.config, ctx.store)
+    click.echo(f"{result.calls} calls → {result.merged} merged ({result.withdrawn} withdrawn), {result.classified} classifications")
+    rows = [(region, *(str(tiers.get(t, 0)) for t in ("top", "relevant", "low", "not-eligible")))
+            for region, tiers in sorted(result.tiers.items())]
+    _table(("region", "top", "relevant", "low", "not eligible"), rows)
 
 
 @cli.command()

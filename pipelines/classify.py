@@ -79,14 +79,15 @@ class Weights:
     deadline_ample: int = 20
     deadline_ok: int = 15
     deadline_short: int = 8
-    deadline_urgent: int = 0
+    deadline_urgent: int = -5
     deadline_unknown: int = 10
     forthcoming: int = 15
     ample_days: int = 30
     ok_days: int = 10
     urgent_days: int = 3
     closed_cap: int = 20
-    top: int = 65
+    not_eligible_cap: int = 10
+    top: int = 70
     relevant: int = 40
 
     @classmethod
@@ -135,23 +136,17 @@ def fold_text(text: str) -> list[str]:
     return [f for f in (fold(t) for t in _TOKEN.findall(text)) if f]
 
 
-@dataclass(frozen=True)
-class _Stem:
-    text: str
-    whole: bool
-    """Must equal the word (short stems and those written with a trailing ``$``)."""
+def keyword_key(keyword: str) -> str:
+    """A keyword in canonical folded form, the key under which a :class:`Matcher` reports it.
 
-    def matches(self, word: str) -> bool:
-        return word == self.text if self.whole else word.startswith(self.text)
-
-
-def keyword_key(keyword: str) -> tuple[_Stem, ...]:
-    """A keyword as folded stems: the key under which a :class:`Matcher` reports it."""
+    Words become folded stems; a stem that must match a whole word ends in ``$``
+    (written so, or at most three letters long): "Rivne$ oblast" → "rivne$ oblast".
+    """
     stems = []
     for part in keyword.split():
         whole = part.endswith("$")
-        stems += [_Stem(word, whole or len(word) <= 3) for word in fold_text(part.rstrip("$"))]
-    return tuple(stems)
+        stems += [word + "$" if whole or len(word) <= 3 else word for word in fold_text(part.rstrip("$"))]
+    return " ".join(stems)
 
 
 class Matcher:
@@ -162,36 +157,37 @@ class Matcher:
     """
 
     def __init__(self, keywords: Iterable[str]):
-        self._exact: dict[str, list[tuple[_Stem, ...]]] = {}
-        self._prefix: dict[str, list[tuple[_Stem, ...]]] = {}
-        for keyword in dict.fromkeys(keywords):
-            key = keyword_key(keyword)
+        self._exact: dict[str, list[tuple[str, tuple[tuple[str, bool], ...]]]] = {}
+        self._prefix: dict[str, list[tuple[str, tuple[tuple[str, bool], ...]]]] = {}
+        for key in dict.fromkeys(map(keyword_key, keywords)):
             if not key:
                 continue
-            first = key[0]
-            if first.whole or len(first.text) < 4:
-                self._exact.setdefault(first.text, []).append(key)
+            stems = tuple((stem.rstrip("$"), stem.endswith("$")) for stem in key.split())
+            first, whole = stems[0]
+            if whole:
+                self._exact.setdefault(first, []).append((key, stems))
             else:
-                self._prefix.setdefault(first.text[:4], []).append(key)
-        for bucket in (*self._exact.values(), *self._prefix.values()):
-            bucket[:] = list(dict.fromkeys(bucket))
+                self._prefix.setdefault(first[:4], []).append((key, stems))
 
-    def find(self, text: str | None) -> dict[tuple[_Stem, ...], str]:
+    def find(self, text: str | None) -> dict[str, str]:
         """Keyword key → the words of ``text`` it matched first (as written)."""
         if not text:
             return {}
-        original = [t for t in _TOKEN.findall(text) if fold(t)]
-        words = [fold(t) for t in original]
-        hits: dict[tuple[_Stem, ...], str] = {}
+        pairs = [(token, folded) for token in _TOKEN.findall(text) if (folded := fold(token))]
+        words = [folded for _, folded in pairs]
+        hits: dict[str, str] = {}
         for i, word in enumerate(words):
             candidates = self._exact.get(word, [])
             if len(word) >= 4:
                 candidates = candidates + self._prefix.get(word[:4], [])
-            for key in candidates:
-                if key in hits or i + len(key) > len(words):
+            for key, stems in candidates:
+                if key in hits or i + len(stems) > len(words):
                     continue
-                if all(stem.matches(words[i + j]) for j, stem in enumerate(key)):
-                    hits[key] = " ".join(original[i : i + len(key)])
+                if all(
+                    words[i + j] == stem if whole else words[i + j].startswith(stem)
+                    for j, (stem, whole) in enumerate(stems)
+                ):
+                    hits[key] = " ".join(token for token, _ in pairs[i : i + len(stems)])
         return hits
 
 
@@ -199,43 +195,51 @@ class Matcher:
 
 
 @dataclass(frozen=True)
-class _ThemeRule:
-    id: str
-    label: str
-    weight: float
-    keys: frozenset
-
-
-@dataclass(frozen=True)
 class _RegionRules:
-    """A region's vocabularies as matcher keys."""
+    """A region's vocabularies as matcher keys (see :func:`keyword_key`)."""
 
     region: RegionProfile
-    themes: tuple[_ThemeRule, ...]
-    aliases: frozenset
-    country: frozenset
-    groups: frozenset
-    nationwide: frozenset
-    gazetteer: Mapping[tuple, frozenset[str]]
-    """Matcher key → the country's area codes it names."""
-    applicants: Mapping[str, frozenset]
+    themes: Mapping[str, tuple[int, ...]]
+    """Key → indexes into ``region.themes`` of the themes it belongs to."""
+    aliases: frozenset[str]
+    country: frozenset[str]
+    groups: frozenset[str]
+    nationwide: frozenset[str]
+    gazetteer: Mapping[str, frozenset[str]]
+    """Key → the country's area codes it names."""
+    foreign: Mapping[str, str]
+    """Key → the other country it names."""
+    applicants: Mapping[str, frozenset[str]]
+    """Key → the applicant types it names."""
+
+
+def _keys(words: Iterable[str]) -> frozenset[str]:
+    return frozenset(k for k in map(keyword_key, words) if k)
+
+
+def _index(groups: Iterable[tuple[Any, Iterable[str]]]) -> dict[str, Any]:
+    """Key → every group label whose words include it."""
+    index: dict[str, list] = {}
+    for label, words in groups:
+        for key in _keys(words):
+            index.setdefault(key, []).append(label)
+    return index
 
 
 def _rules_for(region: RegionProfile) -> _RegionRules:
-    keys = lambda words: frozenset(k for k in map(keyword_key, words) if k)  # noqa: E731
-    gazetteer: dict[tuple, set[str]] = {}
-    for code, stems in region.country.areas.items():
-        for key in keys(stems):
-            gazetteer.setdefault(key, set()).add(code)
     return _RegionRules(
         region=region,
-        themes=tuple(_ThemeRule(t.id, t.label, t.weight, keys(t.all_keywords)) for t in region.themes),
-        aliases=keys(region.aliases),
-        country=keys(region.country.match),
-        groups=keys(region.country.groups),
-        nationwide=keys(region.country.nationwide),
-        gazetteer={k: frozenset(v) for k, v in gazetteer.items()},
-        applicants={aid: keys(v.all_keywords) for aid, v in region.applicant_vocabulary.items()},
+        themes={k: tuple(v) for k, v in _index(enumerate(t.all_keywords for t in region.themes)).items()},
+        aliases=_keys(region.aliases),
+        country=_keys(region.country.match),
+        groups=_keys(region.country.groups),
+        nationwide=_keys(region.country.nationwide),
+        gazetteer={k: frozenset(v) for k, v in _index(region.country.areas.items()).items()},
+        foreign={k: v[0] for k, v in _index((o.code, o.match) for o in region.other_countries).items()},
+        applicants={
+            k: frozenset(v)
+            for k, v in _index((aid, v.all_keywords) for aid, v in region.applicant_vocabulary.items()).items()
+        },
     )
 
 
@@ -243,22 +247,18 @@ def _rules_for(region: RegionProfile) -> _RegionRules:
 class _Compiled:
     matcher: Matcher
     rules: tuple[_RegionRules, ...]
-    programme_aliases: Mapping[tuple, str]
+    programme_aliases: Mapping[str, str]
     registry: ProgrammeAreas
 
 
 def compile_rules(regions: Iterable[RegionProfile], registry: ProgrammeAreas) -> _Compiled:
     """Compile the keyword matcher and per-region rules once; reuse it for many calls."""
     rules = tuple(_rules_for(r) for r in regions)
-    programme_aliases = {}
-    for programme in registry.values():
-        for alias in programme.aliases:
-            key = keyword_key(alias)
-            if key:
-                programme_aliases.setdefault(key, programme.id)
+    programme_aliases = {k: v[0] for k, v in _index((p.id, p.aliases) for p in registry.values()).items()}
     words: list[str] = []
     for region in (r.region for r in rules):
         words += region.aliases + region.country.match + region.country.groups + region.country.nationwide
+        words += [s for other in region.other_countries for s in other.match]
         words += [s for stems in region.country.areas.values() for s in stems]
         words += [k for t in region.themes for k in t.all_keywords]
         words += [k for v in region.applicant_vocabulary.values() for k in v.all_keywords]
@@ -275,21 +275,20 @@ def _compiled_for(region: RegionProfile, registry: ProgrammeAreas) -> _Compiled:
 class _Facts:
     """What the text of one call says, found once and shared by every region."""
 
-    title: Mapping[tuple, str]
-    body: Mapping[tuple, str]
-    eligibility: Mapping[tuple, str]
-
-    @property
-    def main(self) -> dict[tuple, str]:
-        return {**self.body, **self.title}
-
-    def any(self) -> dict[tuple, str]:
-        return {**self.eligibility, **self.body, **self.title}
+    title: Mapping[str, str]
+    body: Mapping[str, str]
+    eligibility: Mapping[str, str]
+    main: Mapping[str, str]
+    """Title and body hits."""
+    everything: Mapping[str, str]
+    """Title, body and eligibility-text hits."""
 
 
 def _facts(call: Call, matcher: Matcher) -> _Facts:
     body = " \n ".join(filter(None, (call.summary, call.parent_call_title, " ; ".join(call.keywords))))
-    return _Facts(matcher.find(call.title), matcher.find(body), matcher.find(call.eligibility_text))
+    title, body_hits, eligibility = matcher.find(call.title), matcher.find(body), matcher.find(call.eligibility_text)
+    main = {**body_hits, **title}
+    return _Facts(title, body_hits, eligibility, main, {**eligibility, **main})
 
 
 # ------------------------------------------------------------------ public API
@@ -298,16 +297,19 @@ def _facts(call: Call, matcher: Matcher) -> _Facts:
 def classify(
     call: Call,
     region: RegionProfile,
-    registry: ProgrammeAreas | None = None,
-    now: datetime | None = None,
+    registry: ProgrammeAreas | None,
+    now: datetime,
     weights: Weights | None = None,
 ) -> Classification:
-    """Classify one call for one region. ``now`` must be timezone-aware."""
-    if now is None:
-        raise ValueError("classify needs an explicit, timezone-aware 'now'")
+    """Classify one call for one region (``registry`` None: the shipped programme areas).
+
+    ``now`` must be timezone-aware. Keyword matching is compiled once per region and
+    registry and cached; for many calls and regions prefer :func:`classify_all`.
+    """
     compiled = _compiled_for(region, registry or default_programme_areas())
     facts = _facts(call, compiled.matcher)
-    return _classify(call, facts, compiled.rules[0], compiled, _aware(now), weights or default_weights())
+    programme = _programme(call, facts, compiled)
+    return _classify(call, facts, programme, compiled.rules[0], _aware(now), weights or default_weights())
 
 
 def classify_all(
@@ -323,8 +325,9 @@ def classify_all(
     now = _aware(now)
     for call in calls:
         facts = _facts(call, compiled.matcher)
+        programme = _programme(call, facts, compiled)
         for rules in compiled.rules:
-            yield call.uid, _classify(call, facts, rules, compiled, now, weights)
+            yield call.uid, _classify(call, facts, programme, rules, now, weights)
 
 
 def _aware(now: datetime) -> datetime:
@@ -337,14 +340,21 @@ def _aware(now: datetime) -> datetime:
 
 _RANK = {Eligibility.ELIGIBLE: 3, Eligibility.LIKELY: 2, Eligibility.UNKNOWN: 1, Eligibility.NOT_ELIGIBLE: 0}
 _EUROPEAID_COUNTRY = re.compile(r"EuropeAid/\d+/[A-Z]+/[A-Z]+/([A-Z]{2})\b")
+_SUPRANATIONAL = {"eu", "research", "interreg"}
+"""Programme kinds whose eligibility a mention of other areas in the text does not narrow."""
 _LANGUAGE_COUNTRY = {"uk": "UA", "sr": "RS", "sr-latn": "RS", "sr-cyrl": "RS"}
 
 
 def _classify(
-    call: Call, facts: _Facts, rules: _RegionRules, compiled: _Compiled, now: datetime, weights: Weights
+    call: Call,
+    facts: _Facts,
+    programme_found: tuple[ProgrammeArea | None, str],
+    rules: _RegionRules,
+    now: datetime,
+    weights: Weights,
 ) -> Classification:
     region = rules.region
-    programme, programme_how = _programme(call, facts, compiled)
+    programme, programme_how = programme_found
     eligibility, reasons = _eligibility(call, facts, rules, programme, programme_how, now)
     score = {
         Eligibility.ELIGIBLE: weights.eligible,
@@ -353,7 +363,7 @@ def _classify(
         Eligibility.NOT_ELIGIBLE: weights.not_eligible,
     }[eligibility]
 
-    themes, theme_points, theme_reasons = _themes(call, facts, rules, weights)
+    themes, theme_points, theme_reasons = _themes(call, facts, rules, programme, weights)
     score += theme_points
     reasons += theme_reasons
 
@@ -367,23 +377,48 @@ def _classify(
 
     score = max(0, min(100, round(score)))
     if eligibility is Eligibility.NOT_ELIGIBLE:
-        tier = Tier.NOT_ELIGIBLE
-        score = min(score, weights.closed_cap // 2)
+        tier, score = Tier.NOT_ELIGIBLE, min(score, weights.not_eligible_cap)
     elif closed:
-        tier = Tier.LOW
-        score = min(score, weights.closed_cap)
+        tier, score = Tier.LOW, min(score, weights.closed_cap)
     else:
         tier = Tier.TOP if score >= weights.top else Tier.RELEVANT if score >= weights.relevant else Tier.LOW
-        if urgent and tier is Tier.TOP:
-            tier = Tier.RELEVANT
-            reasons.append("too little time left for a new application, so not a top match")
-        if mismatch and tier is not Tier.LOW:
-            tier = Tier.LOW
-            reasons.append("ranked low because the readers cannot apply themselves")
+        for cap, why in _caps(eligibility, themes, programme, mismatch, urgent, weights):
+            if _TIER_ORDER[tier] > _TIER_ORDER[cap]:
+                # Keep score order consistent with tiers: a capped call scores below the cut.
+                tier = cap
+                score = min(score, (weights.top if cap is Tier.RELEVANT else weights.relevant) - 1)
+                reasons.append(why)
     return Classification(region.id, score, tier, eligibility, tuple(reasons), themes)
 
 
+_TIER_ORDER = {Tier.NOT_ELIGIBLE: 0, Tier.LOW: 1, Tier.RELEVANT: 2, Tier.TOP: 3}
+_RESEARCH = {"research"}
+"""Programme kinds of EU-wide research competitions: off-priority topics there are low for a region."""
+
+
+def _caps(
+    eligibility: Eligibility,
+    themes: tuple[str, ...],
+    programme: ProgrammeArea | None,
+    mismatch: bool,
+    urgent: bool,
+    weights: Weights,
+) -> list[tuple[Tier, str]]:
+    """The highest tier each rule allows, with the sentence that explains it."""
+    caps = []
+    if mismatch:
+        caps.append((Tier.LOW, "ranked low because the readers cannot apply themselves"))
+    if not themes and programme is not None and programme.kind in _RESEARCH:
+        caps.append((Tier.LOW, f"ranked low: a {programme.name} research topic outside the region's priorities"))
+    if eligibility is Eligibility.UNKNOWN:
+        caps.append((Tier.RELEVANT, "not a top match while eligibility is unknown"))
+    if urgent:
+        caps.append((Tier.RELEVANT, f"under {weights.ok_days} days left for a new application, so not a top match"))
+    return caps
+
+
 def _programme(call: Call, facts: _Facts, compiled: _Compiled) -> tuple[ProgrammeArea | None, str]:
+    """The call's programme and how it was found: registry id, official identifier, or a name in the text."""
     registry = compiled.registry
     if call.programme_id and call.programme_id in registry:
         return registry[call.programme_id], "registry"
@@ -391,10 +426,11 @@ def _programme(call: Call, facts: _Facts, compiled: _Compiled) -> tuple[Programm
     if found is not None:
         return found, f"call identifier {call.call_id}"
     for hits in (facts.title, facts.body):
-        named = {compiled.programme_aliases[k] for k in hits if k in compiled.programme_aliases}
-        if len(named) == 1:
-            pid = named.pop()
-            return registry[pid], "the call's text"
+        aliases = compiled.programme_aliases
+        named = sorted(((len(k), aliases[k]) for k in hits if k in aliases), reverse=True)
+        # The longest alias wins ("Hungary–Slovakia–Romania–Ukraine" over "Romania–Ukraine"); a tie is ambiguous.
+        if named and (len(named) == 1 or named[0][0] > named[1][0] or named[0][1] == named[1][1]):
+            return registry[named[0][1]], "the call's text"
     return None, ""
 
 
@@ -428,8 +464,10 @@ def _eligibility(
 
     # 3. The programme: area membership or association of the country.
     area_level = False
+    everything = facts.everything
+    named_country = [v for k, v in everything.items() if k in rules.country or k in rules.groups]
     if programme is not None and programme.says_anything:
-        verdict, reason, area_level = _programme_verdict(programme, region, now)
+        verdict, reason, area_level = _programme_verdict(programme, region, now, named_country[:1])
         if how not in ("registry", "") and not how.startswith("call identifier"):
             reason += f" (programme recognised from {how})"
         elif how.startswith("call identifier"):
@@ -442,7 +480,6 @@ def _eligibility(
             return _best(evidence)
 
     # 4. The call's text: names of the region, of other areas, of the country.
-    everything = facts.any()
     own = [everything[k] for k in everything if k in rules.aliases]
     own += [everything[k] for k in everything if k in rules.gazetteer and rules.gazetteer[k] & region.areas]
     if own:
@@ -453,11 +490,16 @@ def _eligibility(
     nationwide = [everything[k] for k in everything if k in rules.nationwide]
     if nationwide:
         evidence.append((Eligibility.ELIGIBLE, f"call is open across {country.name} (“{nationwide[0]}”)"))
-    elif others and not area_level and (programme is None or programme.kind not in ("eu", "interreg")):
+    elif others and not area_level and (programme is None or programme.kind not in _SUPRANATIONAL):
         named = [everything[k] for k in everything if k in rules.gazetteer][:3]
         return Eligibility.NOT_ELIGIBLE, [
-            f"call is for other areas of {country.name} ({', '.join(others)}: “{'”, “'.join(named)}”), not {region.name}"
+            f"call is for other areas of {country.name} ({', '.join(others)}: “{'”, “'.join(named)}”), "
+            f"not {region.name}"
         ]
+    if not evidence and not named_country:
+        foreign = _foreign(call, everything, rules)
+        if foreign:
+            return Eligibility.NOT_ELIGIBLE, [foreign]
     in_conditions = [facts.eligibility[k] for k in facts.eligibility if k in rules.country]
     in_text = [v for k, v in facts.main.items() if k in rules.country]
     groups = [v for k, v in everything.items() if k in rules.groups]
@@ -467,30 +509,53 @@ def _eligibility(
         evidence.append((Eligibility.LIKELY, f"call text mentions {country.name} (“{in_text[0]}”)"))
     if groups:
         evidence.append((Eligibility.LIKELY, f"call text names a group {country.name} belongs to (“{groups[0]}”)"))
-    language = (call.language or "").lower()
-    if _LANGUAGE_COUNTRY.get(language) == country.code or _LANGUAGE_COUNTRY.get(language.split("-")[0]) == country.code:
+    if _language_country(call) == country.code:
         evidence.append((Eligibility.LIKELY, f"published in {call.language} for applicants in {country.name}"))
     if not evidence:
         return Eligibility.UNKNOWN, [f"no eligibility information about {country.name} or {region.name} found"]
     return _best(evidence)
 
 
+def _foreign(call: Call, everything: Mapping[str, str], rules: _RegionRules) -> str:
+    """Why the call is for another country's applicants, or ''."""
+    country = rules.region.country
+    other = _language_country(call)
+    if other and other != country.code:
+        return f"published in {call.language} for applicants in {other}, not {country.name}"
+    named = [(v, rules.foreign[k]) for k, v in everything.items() if k in rules.foreign]
+    if named:
+        return f"call is for applicants in {named[0][1]} (“{named[0][0]}”), not {country.name}"
+    return ""
+
+
+def _language_country(call: Call) -> str | None:
+    """The country a call's language points to (Ukrainian → UA, Serbian → RS), if any."""
+    language = (call.language or "").lower()
+    return _LANGUAGE_COUNTRY.get(language) or _LANGUAGE_COUNTRY.get(language.split("-")[0])
+
+
 def _best(evidence: list[tuple[Eligibility, str]]) -> tuple[Eligibility, list[str]]:
     best = max(evidence, key=lambda item: _RANK[item[0]])
-    # Unknown-status evidence is superseded by anything stronger; keep the reasons that agree.
+    # The strongest verdict wins; the (at most two) reasons that support it are kept.
     reasons = [reason for verdict, reason in evidence if verdict is best[0]]
     return best[0], reasons[:2]
 
 
-def _programme_verdict(programme: ProgrammeArea, region: RegionProfile, now: datetime) -> tuple[Eligibility, str, bool]:
-    """(verdict, reason, whether the verdict is about the programme *area*)."""
+def _programme_verdict(
+    programme: ProgrammeArea, region: RegionProfile, now: datetime, named_country: list[str]
+) -> tuple[Eligibility, str, bool]:
+    """(verdict, reason, whether the verdict is about the programme *area*).
+
+    ``named_country`` holds how the call's text names the country, if it does.
+    """
     country = region.country
     status = programme.status_for(country.code)
     unconfirmed = " (unconfirmed)" if status is not None and status.uncertain else ""
     if status is None:
         return Eligibility.NOT_ELIGIBLE, f"{country.name} does not take part in {programme.name}", False
     if status.since is not None and now.date() < status.since:
-        return Eligibility.NOT_ELIGIBLE, f"{country.name} takes part in {programme.name} only from {status.since:%d %b %Y}", False
+        since = f"{status.since:%d %b %Y}"
+        return Eligibility.NOT_ELIGIBLE, f"{country.name} takes part in {programme.name} only from {since}", False
     if status.status == "not-associated":
         return Eligibility.NOT_ELIGIBLE, f"{country.name} is not associated to {programme.name}{unconfirmed}", False
     if status.status == "unknown":
@@ -498,10 +563,20 @@ def _programme_verdict(programme: ProgrammeArea, region: RegionProfile, now: dat
     if status.status == "per-call":
         return Eligibility.UNKNOWN, f"{programme.name} calls name their own target countries; this one names none", False
     if status.status == "partner":
-        return Eligibility.LIKELY, f"organisations from {country.name} can join {programme.name} projects as partners{unconfirmed}", False
+        return Eligibility.LIKELY, (
+            f"organisations from {country.name} can join {programme.name} projects as partners{unconfirmed}"
+        ), False
     if status.status == "partial":
+        # Calls open to a partly participating country say so; silence means probably not.
+        if named_country:
+            return Eligibility.ELIGIBLE, (
+                f"{country.name} takes part in selected {programme.name} actions "
+                f"and the call names it (“{named_country[0]}”)"
+            ), False
         detail = f" ({status.note})" if status.note else ""
-        return Eligibility.LIKELY, f"{country.name} takes part in selected {programme.name} actions only{detail}", False
+        return Eligibility.UNKNOWN, (
+            f"{country.name} takes part in selected {programme.name} actions only{detail}; this call does not name it"
+        ), False
     scope = programme.areas_in(country.code)
     verb = "is associated to" if status.status == "associated" else "takes part in"
     if not scope:
@@ -511,26 +586,39 @@ def _programme_verdict(programme: ProgrammeArea, region: RegionProfile, now: dat
     covered = scope & region.areas
     if not covered:
         return Eligibility.NOT_ELIGIBLE, (
-            f"{programme.name} covers only {', '.join(sorted(scope))} in {country.name}, not {region.name} ({region.code})"
+            f"{programme.name} covers only {', '.join(sorted(scope))} in {country.name}, "
+            f"not {region.name} ({region.code})"
         ), True
     if covered <= programme.uncertain_areas:
         return Eligibility.LIKELY, f"{programme.name} probably covers {region.name} (programme area unconfirmed)", True
     if region.code in covered or len(covered) == len(region.areas):
         return Eligibility.ELIGIBLE, f"{programme.name} covers {region.name}", True
-    return Eligibility.ELIGIBLE, f"{programme.name} covers part of {region.name} ({', '.join(sorted(covered))})", True
+    part = ", ".join(sorted(covered))
+    return Eligibility.ELIGIBLE, f"{programme.name} covers part of {region.name} ({part})", True
 
 
-def _themes(call: Call, facts: _Facts, rules: _RegionRules, weights: Weights) -> tuple[tuple[str, ...], int, list[str]]:
-    main = facts.main
+def _themes(
+    call: Call, facts: _Facts, rules: _RegionRules, programme: ProgrammeArea | None, weights: Weights
+) -> tuple[tuple[str, ...], int, list[str]]:
+    words_of: dict[int, list[str]] = {}
+    for key, text in facts.main.items():
+        for index in rules.themes.get(key, ()):
+            words_of.setdefault(index, []).append(text)
     matched, reasons, total = [], [], 0.0
-    for theme in rules.themes:
-        words = list(dict.fromkeys(v for k, v in main.items() if k in theme.keys))
+    for index, theme in enumerate(rules.region.themes):
+        words = list(dict.fromkeys(words_of.get(index, ())))
         tagged = theme.id in call.themes
-        if not words and not tagged:
+        implied = programme is not None and theme.id in programme.themes
+        if not (words or tagged or implied):
             continue
         matched.append(theme.id)
         total += theme.weight
-        shown = f"keywords: {', '.join(words[:3])}" if words else "tagged by the source"
+        if words:
+            shown = f"keywords: {', '.join(words[:3])}"
+        elif tagged:
+            shown = "tagged by the source"
+        else:
+            shown = f"{programme.name} is about it"
         reasons.append(f"matches priority '{theme.label}' ({shown})")
     points = min(weights.theme_max, round(weights.theme_per_weight * total))
     if not matched:
@@ -543,40 +631,49 @@ def _applicants(call: Call, facts: _Facts, rules: _RegionRules, weights: Weights
     types = set(call.applicant_types)
     source = "call is open to"
     if not types:
-        everything = facts.any()
-        types = {aid for aid, keys in rules.applicants.items() if any(k in everything for k in keys)}
+        types = {aid for key in facts.everything for aid in rules.applicants.get(key, ())}
         source = "call text addresses"
     if not types:
         return 0, [], False
-    label = lambda aid: region.applicant_vocabulary[aid].label if aid in region.applicant_vocabulary else aid  # noqa: E731
-    fitting = sorted(types & region.applicant_types)
+    vocabulary = region.applicant_vocabulary
+    labels = lambda ids: ", ".join(vocabulary[i].label if i in vocabulary else i for i in sorted(ids))  # noqa: E731
+    fitting = types & region.applicant_types
     if fitting:
-        return weights.applicant_match, [f"{source} {', '.join(map(label, fitting))}, as the region's readers are"], False
-    others = ", ".join(map(label, sorted(types)))
-    return weights.applicant_mismatch, [f"{source} {others} only, not the organisations this digest serves"], True
+        return weights.applicant_match, [f"{source} {labels(fitting)}, which are among the region's readers"], False
+    return weights.applicant_mismatch, [f"{source} {labels(types)} only, not the organisations this digest serves"], True
 
 
-def _deadline(call: Call, now: datetime, region: RegionProfile, weights: Weights) -> tuple[int, list[str], bool, bool]:
-    """(points, reasons, closed, urgent)."""
-    parsed = sorted((d.at, d.label) for d in call.deadlines if d.at is not None)
-    upcoming = [(at, label) for at, label in parsed if at >= now]
+def _deadline(
+    call: Call, now: datetime, region: RegionProfile, weights: Weights
+) -> tuple[int, list[str], bool, bool]:
+    """(points, reasons, closed, urgent).
+
+    Multi-stage calls (deadline labels with "stage") take new applicants until the
+    first stage only; calls with several cut-offs stay open until the last one.
+    """
+    parsed = sorted(((d.at, d.label or "") for d in call.deadlines if d.at is not None), key=lambda d: d[0])
     zone = region.zone
-    if call.status is Status.CLOSED or (parsed and not upcoming):
-        when = f" on {parsed[-1][0].astimezone(zone):%d %b %Y}" if parsed else ""
-        return 0, [f"call is closed (deadline passed{when})" if parsed else "call is closed"], True, False
+    if parsed and "stage" in parsed[0][1].lower():
+        parsed = parsed[:1]
+    upcoming = [(at, label) for at, label in parsed if at >= now]
+    if call.status is Status.CLOSED and not (parsed and not upcoming):
+        return 0, ["call is closed (as the source reports)"], True, False
+    if parsed and not upcoming:
+        return 0, [f"call is closed (deadline passed on {parsed[-1][0].astimezone(zone):%d %b %Y})"], True, False
     if not upcoming:
         if call.opens_at is not None and call.opens_at > now:
-            return weights.forthcoming, [f"opens on {call.opens_at.astimezone(zone):%d %b %Y}: time to prepare"], False, False
+            opens = f"{call.opens_at.astimezone(zone):%d %b %Y}"
+            return weights.forthcoming, [f"opens on {opens}, no deadline yet: time to prepare"], False, False
         return weights.deadline_unknown, ["no deadline published"], False, False
     at, label = upcoming[0]
     days = math.floor((at - now).total_seconds() / 86400)
-    stage = f" ({label})" if label and len(upcoming) > 1 else ""
+    stage = f" ({label})" if label and len(parsed) > 1 else ""
     date_text = f"{at.astimezone(zone):%d %b %Y}"
     if days >= weights.ample_days:
         return weights.deadline_ample, [f"deadline{stage} in {days} days ({date_text})"], False, False
     if days >= weights.ok_days:
         return weights.deadline_ok, [f"deadline{stage} in {days} days ({date_text})"], False, False
     if days > weights.urgent_days:
-        return weights.deadline_short, [f"deadline{stage} in only {days} days ({date_text})"], False, False
+        return weights.deadline_short, [f"deadline{stage} in only {days} days ({date_text})"], False, True
     when = "today" if days == 0 else "tomorrow" if days == 1 else f"in {days} days"
     return weights.deadline_urgent, [f"deadline{stage} {when} ({date_text}): little time to apply"], False, True

@@ -13,7 +13,7 @@ Evidence, strongest first:
 2. **url** — the same :func:`~calls.urls.canonical_url` (scheme ignored) of the call's
    url or of any provenance url. A site root, or a URL that more than
    ``MAX_URL_GROUP`` calls share, is a listing page, not a call page, and no key.
-3. **fuzzy** — candidates from MinHash LSH over character 3-grams of
+3. **fuzzy** — candidates from MinHash LSH buckets over character 3-grams of
    :func:`title_key` (blocking: never all pairs, at most ``MAX_CANDIDATES`` per call),
    kept when every cheap gate passes and :func:`title_similarity` ≥ threshold. Gates:
    different sources; official ids equal or one missing; programme equal or one
@@ -87,7 +87,8 @@ def fold(text: str) -> str:
     space → one space.
     """
     text = unicodedata.normalize("NFC", text).casefold().translate(_FOLD_TABLE)
-    text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    if not text.isascii():
+        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     return _NON_WORD.sub(" ", text.lower()).strip()  # lower again: NFKD turns "№" into "No"
 
 
@@ -95,7 +96,7 @@ def fold(text: str) -> str:
 
 _BOILERPLATE_PHRASES = [
     # en
-    "call for project proposals", "calls for proposals", "call for proposals", "call for applications",
+    "open call for proposals", "open call for applications", "call for project proposals", "calls for proposals", "call for proposals", "call for applications",
     "call for projects", "call for expressions of interest", "open call", "request for applications",
     "request for proposals", "notice of funding opportunity", "funding opportunity", "grant competition",
     "deadline extended", "extended deadline", "deadline extension", "extension of the deadline",
@@ -108,8 +109,8 @@ _BOILERPLATE_PHRASES = [
     "raspisan", "raspisuje", "oglas",
     # pl, hu, ro (folded)
     "nabor wnioskow", "nabor", "palyazati felhivas", "felhivas", "apel de proiecte", "cerere de propuneri",
-    # numbering noise: "№ 2" folds to "no 2", "br. 2", "nr 2"
-    "no", "nr", "br", "broj",
+    # numbering noise ("№ 2" folds to "no 2", "br. 2", "nr 2") and the word "year" around a kept year
+    "no", "nr", "br", "broj", "year", "godina", "godine", "godini", "godinu", "rik", "roku", "roci",
 ]
 _BOILERPLATE = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, _BOILERPLATE_PHRASES), key=len, reverse=True)) + r")\b")
 _EXTENSION_STEMS = ("prodovz", "produz", "prelung", "przedluz", "meghosszabb")
@@ -131,7 +132,8 @@ _ORDINALS = {
 
 def title_key(call: Call) -> str:
     """:func:`fold` of the title without boilerplate ("call for proposals", "конкурс",
-    "javni poziv", "open call", extension notices), ordinals as digits; years kept."""
+    "javni poziv", "open call", extension notices, "2026. godine"), ordinals as digits;
+    the years themselves are kept."""
     return _title_key(fold(call.title))
 
 
@@ -150,13 +152,40 @@ def _numbers(key: str) -> frozenset[str]:
     return frozenset(t for t in key.split() if t.isdigit() and len(t) <= 4)
 
 
+_FILLER = frozenset({
+    "with", "from", "into", "under", "their", "this", "that", "through", "towards",  # en
+    "dlja", "cerez", "pislja", "takoz",  # uk
+    "kroz", "prema", "preko", "radi", "izmedju",  # sr
+    "oraz", "przez", "pentru", "care", "szamara",  # pl, ro, hu
+})
+_WORD_MATCH = 80  # rapidfuzz ratio at which two words are one word inflected or transliterated
+
+
 def title_similarity(a: str, b: str) -> float:
-    """Similarity of two title keys, 0–1 (rapidfuzz ``token_set_ratio``).
+    """Similarity of two title keys, 0–1: rapidfuzz ``token_set_ratio``, or 0 on a word clash.
+
+    ``token_set_ratio`` forgives words one title adds (an aggregator's "Horizon Europe:"
+    prefix, a city name), which is right, but also forgives the one word two different
+    calls differ in ("… in Lviv oblast" / "… in Volyn oblast", "… in youth" / "… in
+    school education"). So when *each* title keeps a content word (≥ 4 letters, not a
+    number) that no word of the other resembles (ratio ≥ 80: inflections and
+    transliteration variants match), the titles clash and score 0.
 
     The one pairwise comparison of the fuzzy stage; tests count its calls to check
     that blocking keeps the work near-linear.
     """
+    words_a, words_b = set(a.split()), set(b.split())
+    extra_a, extra_b = _content(words_a - words_b), _content(words_b - words_a)
+    if extra_a and extra_b:
+        lone_a = [w for w in extra_a if not any(fuzz.ratio(w, v) >= _WORD_MATCH for v in extra_b)]
+        lone_b = [w for w in extra_b if not any(fuzz.ratio(w, v) >= _WORD_MATCH for v in extra_a)]
+        if lone_a and lone_b:
+            return 0.0
     return fuzz.token_set_ratio(a, b) / 100.0
+
+
+def _content(words: set[str]) -> set[str]:
+    return {w for w in words if len(w) >= 4 and not w.isdigit() and w not in _FILLER}
 
 
 # --------------------------------------------------------------------------- keys
@@ -217,11 +246,11 @@ def find_duplicates(calls: Sequence[Call], *, threshold: float = 0.85) -> list[t
 
     Groups sharing a key are listed as a star (enough to connect them), not all pairs.
     """
-    return [(calls[e.a].uid, calls[e.b].uid, e.reason) for e in _edges(calls, threshold)]
-
-
-def _edges(calls: Sequence[Call], threshold: float) -> list[_Edge]:
     features = [_features(c) for c in calls]
+    return [(calls[e.a].uid, calls[e.b].uid, e.reason) for e in _edges(calls, features, threshold)]
+
+
+def _edges(calls: Sequence[Call], features: Sequence[_Features], threshold: float) -> list[_Edge]:
     edges = _key_edges("call-id", ((i, [f.call_id]) for i, f in enumerate(features)), max_group=None)
     edges += _key_edges("url", ((i, url_keys(c)) for i, c in enumerate(calls)), max_group=MAX_URL_GROUP)
     fuzzy = _fuzzy_edges(calls, features, threshold)
@@ -240,9 +269,8 @@ def _features(call: Call) -> _Features:
 def _key_edges(kind: str, keyed: Iterable[tuple[int, Iterable[str | None]]], max_group: int | None) -> list[_Edge]:
     groups: dict[str, list[int]] = defaultdict(list)
     for index, keys in keyed:
-        for key in set(keys):
-            if key:
-                groups[key].append(index)
+        for key in sorted({k for k in keys if k}):  # sorted: the same input gives the same edges
+            groups[key].append(index)
     edges = []
     for key, members in groups.items():
         if max_group is not None and len(members) > max_group:
@@ -256,34 +284,57 @@ def _fuzzy_edges(calls: Sequence[Call], features: Sequence[_Features], threshold
     if len(eligible) < 2:
         return []
     minhashes = MinHash.bulk((_shingles(features[i].key) for i in eligible), num_perm=NUM_PERM, hashfunc=_hash32)
-    lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
-    with lsh.insertion_session() as session:
-        for row, minhash in enumerate(minhashes):
-            session.insert(row, minhash, check_duplication=False)
     signatures = np.vstack([m.hashvalues for m in minhashes])
+    sources = [calls[i].source for i in eligible]
     edges = []
-    for row, index in enumerate(eligible):
-        for other_row in _candidates(lsh, signatures, minhashes[row], row, calls, eligible):
+    for row, others in enumerate(_candidates(minhashes, signatures, sources)):
+        index = eligible[row]
+        for other_row in others:
             other = eligible[other_row]
-            reason = _fuzzy_match(calls[index], calls[other], features[index], features[other], threshold)
+            reason = _fuzzy_match(features[index], features[other], threshold)
             if reason is not None:
                 edges.append(_Edge(index, other, reason[0], reason[1]))
     return edges
 
 
-def _candidates(lsh: MinHashLSH, signatures: np.ndarray, minhash: MinHash, row: int,
-                calls: Sequence[Call], eligible: Sequence[int]) -> list[int]:
-    """Rows after ``row`` in a shared LSH bucket, from another source; the closest ``MAX_CANDIDATES``."""
-    source = calls[eligible[row]].source
-    rows = [r for r in lsh.query(minhash) if r > row and calls[eligible[r]].source != source]
-    if len(rows) > MAX_CANDIDATES:
-        estimate = (signatures[rows] == signatures[row]).mean(axis=1)
-        order = np.argsort(-estimate, kind="stable")[:MAX_CANDIDATES]
-        rows = [rows[k] for k in order]
-    return rows
+def _candidates(minhashes: Sequence[MinHash], signatures: np.ndarray, sources: Sequence[str]) -> list[list[int]]:
+    """Per row, the later rows of another source sharing an LSH bucket: the closest ``MAX_CANDIDATES``.
+
+    Buckets are walked directly (not one query per call): a bucket of at most
+    ``MAX_CANDIDATES`` rows pairs them all; a larger, "hot" bucket (a boilerplate title
+    that many calls share) pairs each row with its ``MAX_CANDIDATES`` neighbours in
+    signature order, so its cost stays linear in its size.
+    """
+    lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
+    with lsh.insertion_session() as session:
+        for row, minhash in enumerate(minhashes):
+            session.insert(row, minhash, check_duplication=False)
+    later: list[set[int]] = [set() for _ in minhashes]
+    for table in lsh.hashtables:
+        for bucket in table.keys():
+            rows = table.get(bucket)
+            if len(rows) < 2:
+                continue
+            if len(rows) <= MAX_CANDIDATES:
+                ordered, window = sorted(rows), len(rows)
+            else:
+                ordered, window = sorted(rows, key=lambda r: signatures[r].tobytes()), MAX_CANDIDATES
+            for position, row in enumerate(ordered):
+                for other in ordered[position + 1 : position + 1 + window]:
+                    if sources[row] != sources[other]:
+                        low, high = (row, other) if row < other else (other, row)
+                        later[low].add(high)
+    result = []
+    for row, others in enumerate(later):
+        rows = sorted(others)
+        if len(rows) > MAX_CANDIDATES:
+            estimate = (signatures[rows] == signatures[row]).mean(axis=1)
+            rows = [rows[k] for k in np.argsort(-estimate, kind="stable")[:MAX_CANDIDATES]]
+        result.append(rows)
+    return result
 
 
-def _fuzzy_match(a: Call, b: Call, fa: _Features, fb: _Features, threshold: float) -> tuple[MatchReason, float] | None:
+def _fuzzy_match(fa: _Features, fb: _Features, threshold: float) -> tuple[MatchReason, float] | None:
     """Cheap gates first, then the title score; the reason, or None."""
     if fa.call_id and fb.call_id and fa.call_id != fb.call_id:
         return None
@@ -368,7 +419,7 @@ def cluster(calls: Sequence[Call], *, threshold: float = 0.85) -> list[list[Call
     """
     features = [_features(c) for c in calls]
     components = _Components(calls, features)
-    for edge in _edges(calls, threshold):
+    for edge in _edges(calls, features, threshold):
         components.union(edge)
     groups: dict[int, list[Call]] = {}
     for index, call in enumerate(calls):

@@ -95,9 +95,27 @@ def _has_deadline_cue(text: str) -> bool:
     return bool(_DEADLINE_CUE.search(text))
 
 
+CALL_ID = re.compile(
+    r"\b(?:"
+    r"EuropeAid/\d{6}/[A-Z]{1,3}/[A-Z]{3}/[A-Z]{2,3}"  # EU external action (PROSPECT)
+    r"|(?:HORIZON|DIGITAL|CERV|CREA|ERASMUS|LIFE|SMP|EU4H|CEF|EDF|AMIF|ISF|BMVI|INNOVFUND|RFCS|EMFAF|PPPA|ESF|ESC|UCPM|JUST|AGRIP|EUAF|I3|EUBA|SOCPL)"
+    r"(?:-[A-Z0-9]+){2,7}"                               # F&TP topic or call identifiers
+    r"|(?:HUSRB|ROSRB|HRRS|HUSKROUA|ROUA|PLUA|BSB)/\d{4}(?!\d)"  # Interreg call references (HUSRB/1601)
+    r")"
+)
+
+
+def find_call_id(text: str) -> str | None:
+    """The first official call identifier in ``text`` (F&TP topic id, EuropeAid reference, Interreg call number)."""
+    match = CALL_ID.search(text)
+    return match.group(0) if match else None
+
+
 def text_facts(text: str, zone: ZoneInfo, language: str | None = None) -> dict[str, Any]:
     """Schema fields stated in a call's free text, each parsed value with its raw text beside it."""
     facts: dict[str, Any] = {}
+    if call_id := find_call_id(text):
+        facts["call_id"] = call_id
     if deadlines := find_deadlines(text, zone, language):
         facts["deadlines"] = deadlines
     if opening := find_opening(text, zone, language):

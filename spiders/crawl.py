@@ -59,7 +59,22 @@ def run(config: Config, slugs: list[str], *, mirror: str | None = None, log_leve
     for name in names:
         process.crawl(name)
     process.start()
+    consolidate_after_crawl(config)
     return 0
+
+
+def consolidate_after_crawl(config: Config) -> None:
+    """Merge and classify what the crawl stored, so every crawl leaves the digest view current."""
+    from calls.store import Store
+    from pipelines.consolidate import consolidate_configured
+
+    store = Store.open(config.database_url)
+    try:
+        result = consolidate_configured(config, store)
+    finally:
+        store.close()
+    print(f"consolidated {result.calls} calls into {result.merged} ({result.withdrawn} withdrawn), "
+          f"{result.classified} classifications", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -38,6 +38,8 @@ def config(tmp_path):
         Call(uid="mei:7", source="mei", native_id="7", title="Јавни позив, рок: 15. децембар 2026.", url="https://www.mei.gov.rs/7",
              language="sr-Cyrl", summary='Quote " and, comma\nnew line'),
     ], datetime(2026, 11, 20, tzinfo=UTC))
+    classified = CliRunner().invoke(cli, ["--config", str(path), "classify"], catch_exceptions=False)
+    assert "2 calls → 2 merged (0 withdrawn), 18 classifications" in classified.output
     return path
 
 
@@ -54,8 +56,23 @@ def test_export_json(config):
     assert docs[0]["grant_max"] == "500000"
 
 
-def test_export_jsonl_round_trips_to_the_schema(config):
-    lines = invoke("--config", str(config), "export", "--format", "jsonl").output.splitlines()
+def test_export_carries_every_region_with_reasons(config):
+    docs = json.loads(invoke("--config", str(config), "export").output)
+    regions = {c["region"] for c in docs[0]["classifications"]}
+    assert {"vojvodina", "lviv", "volyn", "zakarpattia", "odesa"} <= regions
+    assert all(c["reasons"] for doc in docs for c in doc["classifications"])
+    assert all(0 <= c["score"] <= 100 for doc in docs for c in doc["classifications"])
+
+
+def test_classify_prints_tiers_per_region(config):
+    output = invoke("--config", str(config), "classify").output
+    header = next(line for line in output.splitlines() if line.startswith("region"))
+    assert header.split() == ["region", "top", "relevant", "low", "not", "eligible"]
+    assert any(line.startswith("vojvodina") for line in output.splitlines())
+
+
+def test_export_jsonl_per_source_round_trips_to_the_schema(config):
+    lines = invoke("--config", str(config), "export", "--format", "jsonl", "--per-source").output.splitlines()
     assert [Call.from_json(line).uid for line in lines] == ["gurt:1", "mei:7"]
 
 
@@ -69,6 +86,7 @@ def test_export_csv(config, tmp_path):
     assert rows[0]["applicant_types"] == "local-government; ngo"
     assert rows[1]["summary"] == 'Quote " and, comma\nnew line'
     assert rows[1]["title"] == "Јавни позив, рок: 15. децембар 2026."
+    assert "lviv: " in rows[0]["regions"] and rows[0]["sources"] == "https://gurt.org.ua/news/grants/1/"
 
 
 def test_export_by_source(config):

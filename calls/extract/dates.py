@@ -27,6 +27,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from calls.extract.months import MONTH_PATTERN, month_number
@@ -107,7 +108,7 @@ class Normalised:
 _MON = rf"(?:{MONTH_PATTERN})(?![^\W\d_])\.?"
 _DAY = r"(?:0?[1-9]|[12]\d|3[01])"
 _YEAR = r"(?:19|20)\d{2}(?!\d)"
-_YEAR_WORD = r"(?:року|рік|р\.|г\.|года|годину|roku|r\.|godine|године|god\.|год\.|évi)"
+_YEAR_WORD = r"(?:року|рік|р\.|г\.|года|roku|r\.|godine|године|god\.|год\.|évi)"
 _SP = r"[^\S\n]"  # a space that is not a line break
 
 _DATE = re.compile(
@@ -122,7 +123,7 @@ _DATE = re.compile(
     | (?P<ymd>(?P<ymd_y>{_YEAR})(?P<ymd_sep>[./]){_SP}?(?P<ymd_m>0?[1-9]|1[0-2])(?P=ymd_sep){_SP}?
          (?P<ymd_d>{_DAY})(?!\d)\.?)
     | (?P<hu>(?P<hu_y>{_YEAR})\.?{_SP}*(?P<hu_mn>{_MON}){_SP}*(?P<hu_d>{_DAY})(?!\d)
-         (?P<hu_suf>-?(?:j?[éá]?ig|j?[eé]t[őő]l|j?[aá]t[óo]l|t[őóo]l|[éá]n|j[éá]n|i|ei|jei)(?![^\W\d_])|\.)?)
+         (?P<hu_suf>-?(?:j?[éá]?ig|j?[eé]től|j?[aá]tól|t[őó]l|[éá]n|j[éá]n|i|ei|jei)(?![^\W\d_])|\.)?)
     | (?P<dm>[«„"]?(?P<dm_d>{_DAY})[»“"]?(?:\.|st|nd|rd|th|-?(?:го|ого))?(?!\d)(?:{_SP}*(?:of|de)\b)?(?:{_SP}|-)*
          (?P<dm_mn>{_MON})(?:(?:{_SP}|[,-])*(?P<dm_y>{_YEAR})(?:\.?{_SP}*{_YEAR_WORD}(?![^\W\d_]))?)?)
     | (?P<us>(?P<us_mn>{_MON}){_SP}*(?P<us_d>{_DAY})(?:st|nd|rd|th)?(?![\d:.,]\d)(?!\d)(?:,?{_SP}*(?P<us_y>{_YEAR}))?)
@@ -145,7 +146,7 @@ _ZONE_NAMES = r"""
     | (?P<tz_hu>magyar{_SP}id[őo]{_SP}szerint)
     | (?P<tz_us>EDT|EST|Eastern{_SP}Time)
 """.format(_SP=_SP)
-_ZONE = rf"(?:{_ZONE_NAMES})(?![^\W\d_])"
+_ZONE = rf"(?<![^\W\d_])(?:{_ZONE_NAMES})(?![^\W\d_])"
 _ZONE_UNNAMED = re.sub(r"\(\?P<\w+>", "(?:", _ZONE)
 _HOUR_WORD = r"(?:h|hrs|hours|год\.?|годин[аиі]?|ч\.?|часов|часова|časova|sati|сати|óra|órakor|óráig|uhr)(?![^\W\d_])"
 _MERIDIEM = r"(?:[ap]\.?{_SP}?m\.?)(?![^\W\d_])".format(_SP=_SP)
@@ -157,8 +158,8 @@ _TIME = rf"""
 """
 _TIME_AFTER = re.compile(
     rf"""
-    {_SP}*(?:[,;–—/-]{_SP}*)?(?P<open>\({_SP}*)?
-    (?:(?:at|by|before|until|till|ora|orele|la{_SP}ora|о|об|до|do|u|у|в|godz\.?|godziny|o{_SP}godz\.?|à|до{_SP}години){_SP}+)?
+    {_SP}*(?:[.,–—/-]{_SP}*)?(?P<open>\({_SP}*)?
+    (?:(?:at|by|before|until|till|ora|orele|la|о|об|до|do|u|у|в|godz\.?|godziny|godzina|à|години){_SP}+){{0,2}}
     {_TIME}
     (?:{_SP}*\(?{_SP}*{_ZONE}{_SP}*(?(open)|\)?))?
     (?:{_SP}*\({_SP}*{_ZONE_UNNAMED}{_SP}*\))?
@@ -174,6 +175,7 @@ _TIME_BEFORE = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 _ZONE_ANYWHERE = re.compile(_ZONE, re.IGNORECASE | re.VERBOSE)
+_ZONE_AFTER = re.compile(rf"{_SP}*\(?{_SP}*{_ZONE}{_SP}*(?:\)|(?!\)))", re.IGNORECASE | re.VERBOSE)
 
 _BRUSSELS = ZoneInfo("Europe/Brussels")
 _ZONES: dict[str, tzinfo] = {
@@ -197,7 +199,8 @@ _CUE_SUPERSEDED = r"""
     |ini[țţt]ial|[îi]n\s+loc\s+de|anterior
 """
 _CUE_OTHER = r"""
-    publish\w*|posted|updated|last\s+modified|info(?:rmation)?\s+(?:day|session)|webinar|event|conference|workshop
+    (?:br\.|broj|бр\.|број|№|no\.|nr\.?|n°)\s*[\w/.-]*\d[\w/.-]*\s+(?:od|од|від|from|of|dated|z|din)  # "Rešenje br. 12/2023 od"
+    |dated|publish\w*|posted|updated|last\s+modified|info(?:rmation)?\s+(?:day|session)|webinar|event|conference|workshop
     |(?:project|implementation)\s+(?:start|period|end)|start\s+of\s+(?:the\s+)?(?:project|implementation|activities)
     |implementation|duration|results?|decision|approved|signed
     |опубліковано|оприлюднено|публікац\w*|оновлено|вебінар\w*|інформаційн\w+\s+(?:день|сесі\w+)|реалізаці\w+|результат\w*|рішення
@@ -241,13 +244,14 @@ _CUES = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 _ADJACENT = re.compile(r"[\s:,(–—-]*(?:(?:the|on|dnia|dana|дня|day)\s*)?[\s:,(–—-]*\Z", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"(?<=[^\d\s.])[.;!?]\s+(?=\S)")
+_SENTENCE_END = re.compile(r"(?:(?<=[^\W\d_]{3})[.!?]|(?<=[)\]])\.|;)\s+(?=\S)")  # not after "br.", "No.", "r."
 _CUE_KIND = {
     "superseded": "other", "other": "other", "deadline": "deadline", "opening": "opening",
     "weak_deadline": "deadline", "weak_opening": "opening",
 }
 _HU_DEADLINE_SUFFIX = re.compile(r"-?j?[éá]?ig\Z", re.IGNORECASE)
-_HU_OPENING_SUFFIX = re.compile(r"-?(?:j?[eé]t[őő]l|j?[aá]t[óo]l|t[őóo]l)\Z", re.IGNORECASE)
+_HU_OPENING_SUFFIX = re.compile(r"-?(?:j?[eé]től|j?[aá]tól|t[őó]l)\Z", re.IGNORECASE)
+_DASH = re.compile(r"\s*[–—-]\s*\Z")
 _CONNECTOR = re.compile(r"[\s,;()]*(?:and|or|&|та|і|й|и|i|oraz|lub|és|vagy|și|sau|ili|или|та/або)?[\s,;()]*\Z", re.IGNORECASE)
 
 _STAGE_WORDS = r"stage|phase|cut-?off|round|step|етап|фаза|раунд|етапі|faza|krug|etap|fáz\w*|forduló|szakasz|etapa|etapă"
@@ -320,7 +324,7 @@ def _calendar_day(match: re.Match[str], month_first: bool) -> tuple[date | None,
         if y_text is None:
             name = g(f"{kind}_mn").rstrip(".")
             # yearless: only unmistakable month names ("may", "mai", "лист" are words too)
-            return None, len(name) > 3 and name.lower() not in ("лист", "mart") or name == "May"
+            return None, len(name) > 3 and name.lower() != "лист" or name == "May"
         y, m, d = int(y_text), month, int(g(f"{kind}_d"))
     else:  # num
         first, second, y_text = g("num_d"), g("num_m"), g("num_y")
@@ -408,6 +412,9 @@ def _hits(text: str, month_first: bool = False) -> list[_Hit]:
         if match.lastgroup == "iso" and match.group("iso_H"):
             clock = time(int(match.group("iso_H")), int(match.group("iso_M")), int(match.group("iso_S") or 0))
             zone = _iso_zone(match.group("iso_off"))
+            named = None if zone else _ZONE_AFTER.match(text, end)
+            if named is not None:
+                zone, end = _zone(named), named.end()
         else:
             after = _TIME_AFTER.match(text, end)
             if after is not None:
@@ -449,13 +456,19 @@ def _window(text: str, lower: int, start: int) -> str:
 
 
 def _cue(window: str) -> str | None:
-    """Kind named by the last applicable cue word of ``window``; None when there is none."""
+    """Kind named by the last applicable cue word of ``window``; None when there is none.
+
+    A weak cue ("by", "od") counts only right before the date, and not after an
+    "other" cue ("Results will be announced by …", "Rešenje … od …").
+    """
     found: str | None = None
     for match in _CUES.finditer(window):
         name = match.lastgroup or ""
-        if name.startswith("weak_") and not _ADJACENT.match(window, match.end()):
+        if name.startswith("weak_"):
+            if _ADJACENT.match(window, match.end()) and found not in ("other", "superseded"):
+                found = _CUE_KIND[name]
             continue
-        found = _CUE_KIND[name] if name != "superseded" else "superseded"
+        found = "superseded" if name == "superseded" else _CUE_KIND[name]
     return found
 
 
@@ -469,7 +482,9 @@ def _classify(text: str, hits: list[_Hit]) -> list[str]:
         if kind is None:
             gap = text[previous_end : hit.start]
             if index and kinds[-1] == "deadline" and _CONNECTOR.match(_strip_stage(gap)):
-                kind = "deadline"
+                kind = "deadline"  # "15 January (stage 1) and 15 May"
+            elif index and kinds[-1] == "opening" and _DASH.match(gap):
+                kind = "deadline"  # "1 March 2026 – 30 April 2026"
             else:
                 kind = "other"
         kinds.append("other" if kind == "superseded" else kind)
@@ -522,11 +537,13 @@ def parse_date(text: str, tz: ZoneInfo, *, end_of_day: bool = True) -> datetime 
     return _instant(hit, tz, end_of_day)
 
 
-def _found(text: str, tz: ZoneInfo, language: str | None) -> tuple[Normalised, list[_Hit], list[FoundDate]]:
+@lru_cache(maxsize=16)
+def _found(text: str, tz: ZoneInfo, language: str | None) -> tuple[Normalised, tuple[_Hit, ...], tuple[FoundDate, ...]]:
+    """Dates of ``text`` with their hits; cached because a page is asked for dates, deadlines and opening in a row."""
     norm = Normalised(text)
     hits = _hits(norm.text, month_first=(language or "").lower() == "en-us")
     kinds = _classify(norm.text, hits)
-    found = [
+    found = tuple(
         FoundDate(
             at=_instant(hit, tz, end_of_day=kind == "deadline"),
             raw=norm.raw(hit.start, hit.end),
@@ -534,8 +551,8 @@ def _found(text: str, tz: ZoneInfo, language: str | None) -> tuple[Normalised, l
             has_time=hit.clock is not None,
         )
         for hit, kind in zip(hits, kinds, strict=True)
-    ]
-    return norm, hits, found
+    )
+    return norm, tuple(hits), found
 
 
 def find_dates(text: str, tz: ZoneInfo, language: str | None = None) -> list[FoundDate]:
@@ -543,7 +560,7 @@ def find_dates(text: str, tz: ZoneInfo, language: str | None = None) -> list[Fou
 
     ``language`` only matters for ``en-US`` (slashed dates month first).
     """
-    return _found(text, tz, language)[2]
+    return list(_found(text, tz, language)[2])
 
 
 def find_deadlines(text: str, tz: ZoneInfo, language: str | None = None) -> list[Deadline]:

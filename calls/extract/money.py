@@ -25,8 +25,10 @@ Conventions:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 
 from calls.extract.dates import Normalised
 
@@ -72,7 +74,7 @@ def _amount_pattern(n: str) -> str:
     """
 
 
-_GATE = r"(?=[\d€$£₴]|(?<![^\W\d_])[^\W\d_]{1,8}(?:\s+[^\W\d_]{1,5})?[$.]?\s{0,3}[\d€$£₴])"
+_GATE = r"(?=[\d€$£₴]|\b[^\W\d_]{1,8}(?:\s+[^\W\d_]{1,5})?[$.]?\s{0,3}[\d€$£₴])"
 """Cheap first check of the amount patterns: a digit or symbol, or a word or two before one."""
 _SINGLE = re.compile(_GATE + _amount_pattern(""), re.IGNORECASE | re.VERBOSE)
 _RANGE = re.compile(
@@ -201,6 +203,13 @@ def _scan(text: str) -> list[_Money]:
     return found
 
 
+@lru_cache(maxsize=16)
+def _prepared(text: str) -> tuple[Normalised, tuple[_Money, ...]]:
+    """Normalised text and its amounts; cached because a page is usually asked for budget, range and amount in a row."""
+    norm = Normalised(text)
+    return norm, tuple(_scan(norm.text))
+
+
 def _amount(norm: Normalised, money: _Money, value: Decimal) -> Amount:
     if value == value.to_integral_value():
         value = value.quantize(Decimal(1))  # 28.5M -> 28500000, not 28500000.0
@@ -260,7 +269,7 @@ _COFIN_CUE = re.compile(
     r"""(?<![^\W\d_])(?:
     co-?financ\w*|co-?fund\w*|cofinanc\w*|funding\s+rate|grant\s+rate|aid\s+intensity|(?:own|applicant'?s?)\s+contribution|match(?:ing)?\s+fund\w*|cost[-\s]shar\w*
     |співфінансуванн\w*|власн\w+\s+внес\w*|внес\w*
-    |sufinansir\w*|суфинансир\w*|učešć\w*|учешћ\w*|sopstven\w+\s+sredstav\w*
+    |sufinansir\w*|суфинансир\w*|sopstven\w+\s+(?:učešć\w*|sredstav\w*)|сопствен\w+\s+(?:учешћ\w*|средстав\w*)|učešć\w*|учешћ\w*
     |dofinansowani\w*|współfinansowani\w*|wkład\w*(?:\s+własn\w*)?
     |társfinanszíroz\w*|támogatási\s+intenzitás\w*|önrész\w*|saját\s+forrás\w*
     |cofinan[țţ]are\w*|contribu[țţ]i\w*(?:\s+proprie)?|intensitate\w*
@@ -268,9 +277,12 @@ _COFIN_CUE = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 _APPLICANT_SIDE = re.compile(
-    r"""own|applicant|beneficiar|partner|match|cost[-\s]shar|власн|заявник|грантоотримувач|отримувач|партнер|внес
-    |sopstven|podnosi|korisnik|prijavi|učešć|учешћ|сопствен|подносил|корисни|wkład|wnioskodawc|beneficjent
-    |önrész|saját|pályázó|kedvezményezett|propri|solicitant|beneficiar""",
+    r"""own|applicant|власн|заявник|sopstven|сопствен|podnosi|подносил|wkład|wnioskodawc|önrész|saját|pályázó|propri|solicitant""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_APPLICANT_MAYBE = re.compile(
+    r"""beneficiar|partner|match|cost[-\s]shar|грантоотримувач|отримувач|партнер|внес|korisni|корисни|učešć|учешћ|prijavi
+    |beneficjent|kedvezményezett""",
     re.IGNORECASE | re.VERBOSE,
 )
 _FUNDER_SIDE = re.compile(
@@ -282,7 +294,7 @@ _FUNDER_SIDE = re.compile(
 )
 
 
-def _after_cue(cue: re.Pattern[str], text: str, found: list[_Money], reach: int) -> list[tuple[re.Match[str], _Money]]:
+def _after_cue(cue: re.Pattern[str], text: str, found: Sequence[_Money], reach: int) -> list[tuple[re.Match[str], _Money]]:
     """(cue, first amount starting within ``reach`` characters after it), in text order."""
     pairs = []
     for match in cue.finditer(text):
@@ -298,8 +310,7 @@ def _after_cue(cue: re.Pattern[str], text: str, found: list[_Money], reach: int)
 
 def parse_amount(text: str) -> Amount | None:
     """The first sum of money in ``text``; a range gives its upper end. None without a currency."""
-    norm = Normalised(text)
-    found = _scan(norm.text)
+    norm, found = _prepared(text)
     if not found:
         return None
     return _amount(norm, found[0], found[0].high)
@@ -307,8 +318,7 @@ def parse_amount(text: str) -> Amount | None:
 
 def find_budget(text: str) -> Amount | None:
     """Total budget of the call: the first amount right after a budget cue, not a per-grant sum."""
-    norm = Normalised(text)
-    found = _scan(norm.text)
+    norm, found = _prepared(text)
     for cue, money in _after_cue(_BUDGET_CUE, norm.text, found, 120):
         between = norm.text[cue.end() : money.start]
         after = norm.text[money.end : money.end + 30]
@@ -327,8 +337,7 @@ def find_grant_range(text: str) -> tuple[Amount | None, Amount | None]:
     else ``up to`` / ``maximum`` / ``максимальна сума гранту`` give the largest and
     ``minimum`` / ``не менше`` the smallest. Sums right after a budget cue are not grants.
     """
-    norm = Normalised(text)
-    found = _scan(norm.text)
+    norm, found = _prepared(text)
     for money in found:
         if money.low != money.high and not _is_budget(norm.text, money):
             return _amount(norm, money, money.low), _amount(norm, money, money.high)
@@ -401,16 +410,23 @@ _MAX_WORDS = re.compile(
 
 
 def _applicant_side(cue: str, span: str, context: str, share: Decimal) -> bool:
-    """Whether a percentage is the applicant's own share rather than the funder's."""
-    if _APPLICANT_SIDE.search(cue) or _APPLICANT_SIDE.search(span):
+    """Whether a percentage is the applicant's own share rather than the funder's.
+
+    In order: applicant words (own contribution, власний внесок, önrész), funder
+    words (EU, programme, funding rate, of eligible costs), "at least" / "up to",
+    words that lean to the applicant (beneficiary, partner, učešće), the
+    surrounding clause, and last the size (under 50 % is the applicant's).
+    """
+    here = cue + " " + span
+    if _APPLICANT_SIDE.search(here):
         return True
-    if _FUNDER_SIDE.search(cue) or _FUNDER_SIDE.search(span):
+    if _FUNDER_SIDE.search(here):
         return False
     if _MIN_WORDS.search(span):
         return True
     if _MAX_WORDS.search(span):
         return False
-    if _APPLICANT_SIDE.search(context):
+    if _APPLICANT_MAYBE.search(here) or _APPLICANT_SIDE.search(context):
         return True
     if _FUNDER_SIDE.search(context):
         return False

@@ -1,0 +1,110 @@
+"""Canonical URLs: one spelling per page, so that the same call page seen on two
+sources (or twice on one) yields the same key.
+
+What is normalised: scheme and host case, a leading ``www.``, default ports,
+``.``/``..`` path segments, a trailing slash (except on the root), percent-escapes
+of unreserved characters (decoded) and of everything else (upper-case hex),
+non-ASCII characters (percent-encoded as UTF-8; IDN hosts as punycode), the
+fragment and tracking parameters (dropped), the order of the remaining query
+parameters (sorted). Parameters that *name* a page — WordPress ``?p=123``,
+``?grants=slug``, ``?ID_mat=42`` — are kept.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote, urlsplit, urlunsplit
+
+TRACKING_PARAMS = frozenset({"fbclid", "gclid", "dclid", "msclkid", "yclid", "mc_cid", "mc_eid", "_ga", "igshid"})
+"""Query parameters that only track a click; any ``utm_*`` parameter is dropped too."""
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+_PRINTABLE_ASCII = "".join(chr(c) for c in range(0x21, 0x7F))
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+
+
+def canonical_url(url: str) -> str:
+    """The canonical spelling of an absolute http(s) URL (see the module docstring).
+
+    Text without a scheme and host (a relative path, ``mailto:``) is returned stripped
+    but otherwise unchanged: it names no page this module can reason about.
+    """
+    text = url.strip()
+    parts = urlsplit(text)
+    if not parts.scheme or not parts.netloc:
+        return text
+    scheme = parts.scheme.lower()
+    return urlunsplit((scheme, _netloc(scheme, parts), _path(parts.path), _query(parts.query), ""))
+
+
+def _netloc(scheme: str, parts) -> str:
+    host = (parts.hostname or "").rstrip(".")
+    host = host.removeprefix("www.")
+    try:
+        host = host.encode("idna").decode("ascii")
+    except UnicodeError:
+        pass  # not a valid IDN label (e.g. an over-long label): keep the lower-cased text
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError:  # a port that is not a number: keep the host alone
+        port = None
+    if port is not None and port != _DEFAULT_PORTS.get(scheme):
+        host = f"{host}:{port}"
+    if parts.username is not None:
+        userinfo = parts.username + (f":{parts.password}" if parts.password is not None else "")
+        host = f"{userinfo}@{host}"
+    return host
+
+
+def _path(path: str) -> str:
+    path = _remove_dot_segments(_normalise_escapes(path or "/"))
+    if not path.startswith("/"):
+        path = "/" + path
+    if len(path) > 1:
+        path = path.rstrip("/") or "/"
+    return path
+
+
+def _query(query: str) -> str:
+    kept = []
+    for pair in query.split("&"):
+        if not pair:
+            continue
+        pair = _normalise_escapes(pair)
+        name = pair.split("=", 1)[0].lower()
+        if name.startswith("utm_") or name in TRACKING_PARAMS:
+            continue
+        kept.append(pair)
+    return "&".join(sorted(kept))
+
+
+def _normalise_escapes(text: str) -> str:
+    """Decode ``%XX`` of unreserved characters; upper-case the hex of every other escape;
+    percent-encode (UTF-8) spaces and non-ASCII characters, so an IRI and its URI meet."""
+
+    def fix(match: re.Match[str]) -> str:
+        char = chr(int(match.group(1), 16))
+        return char if char in _UNRESERVED else match.group(0).upper()
+
+    return _ESCAPE.sub(fix, quote(text, safe=_PRINTABLE_ASCII))
+
+
+def _remove_dot_segments(path: str) -> str:
+    """RFC 3986 §5.2.4, on whole segments: ``/a/./b/../c`` → ``/a/c``."""
+    if "/." not in path:
+        return path
+    out: list[str] = []
+    segments = path.split("/")
+    for segment in segments[1:]:
+        if segment == ".":
+            continue
+        if segment == "..":
+            if out:
+                out.pop()
+            continue
+        out.append(segment)
+    trailing = "/" if segments[-1] in {".", ".."} else ""
+    return "/" + "/".join(out) + trailing
