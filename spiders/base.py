@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import scrapy
@@ -18,6 +19,14 @@ class SourceFormatError(Exception):
         self.value = value
         shown = repr(value)[:200] if value is not None else ""
         super().__init__(f"{message} at {url}" + (f": {shown}" if shown else ""))
+
+
+def json_body(response, what: str) -> Any:
+    """The response's JSON document, or :class:`SourceFormatError` saying ``what`` answered something else."""
+    try:
+        return json.loads(response.text)
+    except ValueError as exc:
+        raise SourceFormatError(f"{what} answered with invalid JSON ({exc})", response.url, response.text[:200]) from None
 
 
 class SourceSpider(scrapy.Spider):

@@ -29,7 +29,7 @@ from scrapy.http import Response
 from calls.registry import default_registry
 from calls.schema import SUMMARY_MAX, Call, Deadline, Status
 from calls.text import html_to_text, one_line
-from spiders.base import SourceFormatError, SourceSpider
+from spiders.base import SourceFormatError, SourceSpider, json_body
 
 SEARCH_URL = "https://api.tech.ec.europa.eu/search-api/prod/rest/search"
 TOPIC_PAGE = "https://ec.europa.eu/info/funding-tenders/opportunities/portal/screen/opportunities/topic-details/{}"
@@ -196,10 +196,7 @@ class EuFtpSpider(SourceSpider):
 
 def parse_envelope(response: Response) -> dict[str, Any]:
     """The search response's envelope, checked: ``results`` a list, ``totalResults`` an int."""
-    try:
-        envelope = json.loads(response.text)
-    except ValueError as exc:
-        raise SourceFormatError(f"search API answered with invalid JSON ({exc})", response.url, response.text[:200]) from None
+    envelope = json_body(response, "search API")
     if not isinstance(envelope, dict) or not isinstance(envelope.get("results"), list) or not isinstance(envelope.get("totalResults"), int):
         raise SourceFormatError("search API envelope lacks results/totalResults", response.url, str(envelope)[:200])
     return envelope

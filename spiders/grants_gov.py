@@ -60,7 +60,7 @@ from scrapy.http import Response
 
 from calls.schema import SUMMARY_MAX, Call, Deadline, Status
 from calls.text import html_to_text, one_line
-from spiders.base import SourceFormatError, SourceSpider
+from spiders.base import SourceFormatError, SourceSpider, json_body
 
 SEARCH_URL = "https://api.grants.gov/v1/api/search2"
 DETAIL_URL = "https://api.grants.gov/v1/api/fetchOpportunity"
@@ -251,10 +251,7 @@ def search_body(options: dict[str, Any], *, start: int, rows: int) -> dict[str, 
 
 def parse_envelope(response: Response) -> dict[str, Any]:
     """The ``data`` of a Grants.gov answer, checked: valid JSON, ``errorcode`` 0, ``data`` an object."""
-    try:
-        envelope = json.loads(response.text)
-    except ValueError as exc:
-        raise SourceFormatError(f"Grants.gov answered with invalid JSON ({exc})", response.url, response.text[:200]) from None
+    envelope = json_body(response, "Grants.gov")
     if not isinstance(envelope, dict) or not isinstance(envelope.get("data"), dict):
         raise SourceFormatError("Grants.gov envelope lacks data", response.url, str(envelope)[:200])
     if envelope.get("errorcode") not in (0, "0"):

@@ -23,13 +23,12 @@ the last page answers 400 ``rest_post_invalid_page_number`` or ``[]``.
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from scrapy.http import Response
 
-from spiders.base import SourceFormatError
+from spiders.base import SourceFormatError, json_body
 from spiders.textcall import PostSpider, plain
 
 FIELDS = "id,date,date_gmt,modified,modified_gmt,slug,link,title,content,excerpt,categories"
@@ -106,10 +105,7 @@ class WordPressSpider(PostSpider):
 
 
 def _json_list(response: Response) -> list:
-    try:
-        data = json.loads(response.text)
-    except ValueError:
-        raise SourceFormatError("WordPress API answered with something other than JSON", response.url, response.text[:120]) from None
+    data = json_body(response, "WordPress API")
     if not isinstance(data, list):
         raise SourceFormatError("WordPress API answered with something other than a list", response.url, str(data)[:200])
     return data
