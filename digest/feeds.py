@@ -45,7 +45,7 @@ CSV_COLUMNS = (
     "summary", "reasons", "updated_utc", "first_seen_utc",
 )
 """Stable CSV columns. Times are UTC as ``YYYY-MM-DD HH:MM`` (Excel reads them as dates);
-``deadlines`` is ``label: UTC time (raw text)`` joined by `` | ``; list columns are joined
+``deadlines`` is ``label: UTC time (raw text)`` joined by `` | `` (``?`` for an unparsed time); list columns are joined
 by ``; ``; amounts are plain decimals in ``currency``; ``reasons`` are the item's reasons."""
 
 _CSV_RISKY = ("=", "+", "-", "@", "\t", "\r")
@@ -85,7 +85,9 @@ class FeedMeta:
 
     def __post_init__(self) -> None:
         if safe_url(self.feed_url) != self.feed_url or safe_url(self.site_url) != self.site_url:
-            raise ValueError(f"feed_url and site_url must be plain absolute http(s) URLs: {self.feed_url!r}, {self.site_url!r}")
+            raise ValueError(f"feed_url and site_url must be plain http(s) URLs: {self.feed_url!r}, {self.site_url!r}")
+        if not _LANG.match(self.language):
+            raise ValueError(f"feed language must be a BCP 47 tag, got {self.language!r}")
         if not re.match(r"[A-Za-z][A-Za-z0-9+.-]*:\S+\Z", self.id):
             raise ValueError(f"feed id must be an absolute IRI, got {self.id!r}")
         if self.updated.utcoffset() is None:
@@ -226,10 +228,12 @@ def _json_bytes(doc: dict) -> bytes:
 
 
 def atom(items: Iterable[FeedItem], meta: FeedMeta) -> bytes:
-    """Atom 1.0 (RFC 4287); summaries are ``type="text"`` so markup in scraped text stays text."""
-    feed = ET.Element("feed", {"xmlns": ATOM_NS})
-    if _lang(meta.language):
-        feed.set("xml:lang", meta.language)
+    """Atom 1.0 (RFC 4287); summaries are ``type="text"`` so markup in scraped text stays text.
+
+    ``published`` is the call's ``first_seen`` (else ``published_at``, else ``updated``); an
+    entry without a usable http(s) link points at ``meta.site_url`` (RFC 4287 requires a link).
+    """
+    feed = ET.Element("feed", {"xmlns": ATOM_NS, "xml:lang": meta.language})
     _sub(feed, "id", meta.id)
     _sub(feed, "title", meta.title, type="text")
     if meta.description:
@@ -267,8 +271,7 @@ def rss(items: Iterable[FeedItem], meta: FeedMeta) -> bytes:
     _sub(channel, "title", meta.title)
     _sub(channel, "link", meta.site_url)
     _sub(channel, "description", meta.description or meta.title)
-    if _lang(meta.language):
-        _sub(channel, "language", meta.language)
+    _sub(channel, "language", meta.language)
     _sub(channel, "lastBuildDate", _rfc822(meta.updated))
     _sub(channel, "generator", GENERATOR)
     _sub(channel, "docs", "https://www.rssboard.org/rss-specification")
@@ -302,8 +305,7 @@ def json_feed(items: Iterable[FeedItem], meta: FeedMeta) -> bytes:
     }
     if meta.description:
         doc["description"] = meta.description
-    if _lang(meta.language):
-        doc["language"] = meta.language
+    doc["language"] = meta.language
     doc["items"] = [_json_feed_item(item) for item in _newest_first(items)]
     return _json_bytes(doc)
 
@@ -392,7 +394,6 @@ def _event(at: datetime, uid: str, item: FeedItem, deadline: Deadline, meta: Fee
     return event
 
 
-
 # --- CSV and JSON exports ----------------------------------------------------------------------
 
 
@@ -441,15 +442,16 @@ def _cell(value: str | None) -> str:
 def json_export(items: Iterable[FeedItem], *, generated: datetime | None = None) -> bytes:
     """``{"generated": RFC 3339, "calls": [Call JSON, ...]}``, valid against :func:`json_schema`.
 
-    Non-http(s) URLs are blanked (``url``, provenance) or nulled (``original_url``).
+    URLs are kept as stored unless they are not http(s): then they are blanked (``url``,
+    provenance) or nulled (``original_url``).
     """
     calls = []
     for item in _visible(items):
         doc = item.call.model_dump(mode="json")
-        doc["url"] = safe_url(doc["url"]) or ""
-        doc["original_url"] = safe_url(doc["original_url"])
+        doc["url"] = doc["url"] if safe_url(doc["url"]) else ""
+        doc["original_url"] = doc["original_url"] if safe_url(doc["original_url"]) else None
         for source in doc["provenance"]:
-            source["url"] = safe_url(source["url"]) or ""
+            source["url"] = source["url"] if safe_url(source["url"]) else ""
         calls.append(doc)
     return _json_bytes({"generated": rfc3339(generated or datetime.now(UTC)), "calls": calls})
 
@@ -460,7 +462,6 @@ def json_schema() -> bytes:
     defs = call.pop("$defs", {})
     doc = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://grantdigest.invalid/schema/export.json",
         "title": "grantdigest calls export",
         "description": "Grant calls selected by grantdigest, one object per call in the grantdigest call schema. "
                        "Datetimes are ISO 8601 with offset, amounts decimal strings in the call's ISO 4217 currency.",
