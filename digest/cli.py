@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import click
 
@@ -158,6 +159,31 @@ def sources(ctx: Context, slugs: tuple[str, ...], probe: bool) -> None:
     _table(("source", "enabled", "verified", "last run (UTC)", "items", "errors", "outcome", "reason"), rows)
 
 
+@cli.command()
+@click.option("--out", type=click.Path(file_okay=False), help="Folder to publish into (default: [site] out, else DATA_DIR/site).")
+@click.option("--base-url", help="Public URL the folder is served at, for the feeds' absolute links (default: [site] base_url).")
+@pass_ctx
+def build(ctx: Context, out: str | None, base_url: str | None) -> None:
+    """Publish the feeds (Atom, RSS, JSON Feed, iCalendar, CSV, JSON) for all calls and for each region."""
+    report = publish_feeds(ctx, out, base_url)
+    click.echo(f"{report.files} files for {report.calls} published calls written to {report.out}")
+    _table(("feed", "calls"), [(scope, str(n)) for scope, n in report.scopes.items()])
+
+
+def publish_feeds(ctx: Context, out: str | None, base_url: str | None):
+    from calls.regions import load_regions
+    from digest import publish
+    from pipelines.consolidate import overrides_from
+
+    site = ctx.config.section("site")
+    folder = Path(out or site.get("out") or ctx.config.data_dir / "site")
+    if not folder.is_absolute():
+        folder = (ctx.config.base_dir / folder) if not out else folder.resolve()
+    regions = load_regions(overrides_from(ctx.config) or None)
+    return publish.build(ctx.store, folder, base_url=base_url or site.get("base_url", "http://localhost:8000/"),
+                         regions=regions, now=datetime.now(UTC))
+
+
 def probe_sources(ctx: Context, slugs: list[str]) -> None:
     for slug in slugs:
         ctx.config.source(slug)  # unknown slugs fail before any fetch
@@ -173,12 +199,14 @@ def probe_sources(ctx: Context, slugs: list[str]) -> None:
 @click.option("--log-level", default="WARNING", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
 @pass_ctx
 def run(ctx: Context, log_level: str) -> None:
-    """The main job: crawl every enabled source into the store and report each source's health."""
+    """The main job: crawl every enabled source, merge and classify, publish the feeds; report each source's health."""
     started = datetime.now(UTC)
     code = run_crawl(ctx, [], log_level)
     runs = [r for r in ctx.store.last_runs().values() if r.started_at >= started.replace(microsecond=0)]
     print_runs(runs)
     click.echo(f"{ctx.store.count_calls()} calls in the store ({ctx.config.database_url})")
+    report = publish_feeds(ctx, None, None)
+    click.echo(f"feeds of {report.calls} published calls written to {report.out / 'feeds'}")
     if code != 0:
         raise SystemExit(code)
 
