@@ -5,7 +5,8 @@ vocabularies, country gazetteers, scoring weights) and
 ``calls/data/programme_areas.toml`` (which countries and areas each programme
 covers). A department's configuration overrides or adds to both: pass the parsed
 config (or any dict of the same shape) as ``overrides``. Tables merge key by key,
-lists and scalars replace; ``[regions.<id>] enabled = false`` drops a region.
+lists and scalars replace; ``[regions.<id>] enabled = false`` drops a region and a
+priority weight of 0 drops a theme (``[regions.lviv.priorities.themes] health = 0``).
 
 Facts that could not be confirmed carry ``uncertain = true`` and a ``note`` in the
 data; they surface here as :attr:`RegionProfile.uncertain` and
@@ -151,6 +152,8 @@ class ProgrammeArea:
     call_id_prefixes: tuple[str, ...] = ()
     themes: tuple[str, ...] = ()
     """Themes every call of the programme is about (Interreg A: cross-border cooperation)."""
+    sources: tuple[str, ...] = ()
+    """Source slugs that publish only this programme's calls."""
     uncertain: bool = False
     note: str = ""
     source: str = ""
@@ -181,6 +184,7 @@ class ProgrammeAreas(Mapping[str, ProgrammeArea]):
 
     def __init__(self, programmes: list[ProgrammeArea]):
         self._by_id = {p.id: p for p in programmes}
+        self._by_source = {source: p for p in programmes for source in p.sources}
         self._prefixes = sorted(
             ((prefix.upper(), p) for p in programmes for prefix in p.call_id_prefixes),
             key=lambda item: -len(item[0]),
@@ -194,6 +198,10 @@ class ProgrammeAreas(Mapping[str, ProgrammeArea]):
 
     def __len__(self) -> int:
         return len(self._by_id)
+
+    def by_source(self, source: str) -> ProgrammeArea | None:
+        """The programme whose own site the source is (``house-of-europe`` → House of Europe)."""
+        return self._by_source.get(source)
 
     def by_call_id(self, call_id: str | None) -> ProgrammeArea | None:
         """The programme an official call identifier belongs to (``HORIZON-CL5-…`` → Horizon Europe)."""
@@ -363,17 +371,8 @@ def _uncertain_note(what: str, table: Mapping[str, Any]) -> str:
     return f"{what}: {table.get('note') or 'unconfirmed'}"
 
 
-_PROGRAMME_KEYS = {
-    "name", "funder", "kind", "website", "countries", "areas", "uncertain_areas", "status", "aliases",
-    "call_id_prefixes", "themes", "uncertain", "note", "source",
-    "ftp_codes", "ftp_abbreviations",  # calls.registry's keys share the [programmes.<id>] tables
-}
-
-
 def _programme(pid: str, entry: Mapping[str, Any], groups: Mapping[str, tuple[str, ...]]) -> ProgrammeArea:
-    unknown = set(entry) - _PROGRAMME_KEYS
-    if unknown:
-        raise ConfigError(f"[programmes.{pid}]: unknown keys {sorted(unknown)}")
+    # [programmes.<id>] tables are shared with calls.registry (ftp_codes, …): other keys are its business.
     countries: set[str] = set()
     for item in entry.get("countries", ()):
         countries.update(groups.get(item, (item,)))
@@ -403,6 +402,7 @@ def _programme(pid: str, entry: Mapping[str, Any], groups: Mapping[str, tuple[st
         aliases=tuple(entry.get("aliases", ())),
         call_id_prefixes=tuple(entry.get("call_id_prefixes", ())),
         themes=tuple(entry.get("themes", ())),
+        sources=tuple(entry.get("sources", ())),
         uncertain=bool(entry.get("uncertain", False)),
         note=entry.get("note", ""),
         source=entry.get("source", ""),

@@ -1,14 +1,20 @@
 """Classify calls by region priority: pure, rule-based, every point explained (DESIGN §5).
 
 For each (call, region) pair :func:`classify` returns an eligibility verdict, a
-0–100 score, a tier and the reasons behind them. The score adds up
+0–100 score, a tier and the reasons behind them.
 
-- eligibility: programme area and country association (``programme_areas.toml``),
-  the call's own ``eligible_countries`` / ``eligible_areas`` and official identifier,
-  and names of the region or country in the call's text;
-- theme match: the region's priority themes found in title, summary and keywords;
-- applicant type: the call's applicant types against the region's readers;
-- deadline: ample time scores more than a few days; a closed call is never above "low".
+Eligibility, strongest evidence first: the call's ``eligible_areas``; its
+``eligible_countries`` (or the country of an ``EuropeAid/…/UA`` reference); its
+programme (``programme_areas.toml``: is the region in the programme area, is the
+country associated), found by registry id, official identifier or name in the text;
+then the text itself: the region named, only other areas of the country named, the
+country named; last the call's language (Ukrainian → Ukraine, Serbian → Serbia).
+
+The score adds up eligibility, priority themes found in title, summary and keywords,
+the call's applicant types against the region's readers, and time to the deadline.
+Thresholds make the tier; rules then cap it (closed → low, readers cannot apply →
+low, eligibility unknown → at most relevant, …). Points, thresholds and the caps are
+listed in ``[weights]`` of regions.toml and carried by :class:`Weights`.
 
 Text matching folds both text and keywords the same way (:func:`fold`): lower
 case, Cyrillic → Latin with Serbian conventions (so "Војводина" = "Vojvodina"),
@@ -66,7 +72,7 @@ class Classification:
 
 @dataclass(frozen=True)
 class Weights:
-    """Points per factor and tier thresholds; defaults come from ``[weights]`` in regions.toml."""
+    """Points per factor and tier thresholds; defaults and their meaning: ``[weights]`` in regions.toml."""
 
     eligible: int = 35
     likely: int = 25
@@ -107,12 +113,14 @@ def default_weights() -> Weights:
 
 # ------------------------------------------------------------------ folding and matching
 
+# Serbian conventions first (ђ, љ, њ, ћ, џ, ј as in Serbian Latin); Ukrainian letters are
+# romanised too, so both languages fold the same way. й, ї and ё decompose under NFKD.
 _CYRILLIC = {
     "а": "a", "б": "b", "в": "v", "г": "g", "ґ": "g", "д": "d", "ђ": "dj", "е": "e", "є": "je", "ж": "z",
-    "з": "z", "и": "i", "і": "i", "ї": "i", "й": "j", "ј": "j", "к": "k", "л": "l", "љ": "lj", "м": "m",
+    "з": "z", "и": "i", "і": "i", "ј": "j", "к": "k", "л": "l", "љ": "lj", "м": "m",
     "н": "n", "њ": "nj", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "ћ": "c", "у": "u", "ф": "f",
     "х": "h", "ц": "c", "ч": "c", "џ": "dz", "ш": "s", "щ": "sc", "ь": "", "ъ": "", "ю": "ju", "я": "ja",
-    "ы": "y", "э": "e", "ё": "e",
+    "ы": "y", "э": "e",
 }
 _FOLD = str.maketrans(
     {
@@ -285,7 +293,9 @@ class _Facts:
 
 
 def _facts(call: Call, matcher: Matcher) -> _Facts:
-    body = " \n ".join(filter(None, (call.summary, call.parent_call_title, " ; ".join(call.keywords))))
+    # Programme and funder names count as text: "U.S. Mission to Ukraine" names a country.
+    parts = (call.summary, call.parent_call_title, call.programme, call.funder, " ; ".join(call.keywords))
+    body = " \n ".join(filter(None, parts))
     title, body_hits, eligibility = matcher.find(call.title), matcher.find(body), matcher.find(call.eligibility_text)
     main = {**body_hits, **title}
     return _Facts(title, body_hits, eligibility, main, {**eligibility, **main})
@@ -425,6 +435,9 @@ def _programme(call: Call, facts: _Facts, compiled: _Compiled) -> tuple[Programm
     found = registry.by_call_id(call.call_id)
     if found is not None:
         return found, f"call identifier {call.call_id}"
+    found = registry.by_source(call.source)
+    if found is not None:
+        return found, f"source {call.source}"
     for hits in (facts.title, facts.body):
         aliases = compiled.programme_aliases
         named = sorted(((len(k), aliases[k]) for k in hits if k in aliases), reverse=True)
@@ -468,10 +481,10 @@ def _eligibility(
     named_country = [v for k, v in everything.items() if k in rules.country or k in rules.groups]
     if programme is not None and programme.says_anything:
         verdict, reason, area_level = _programme_verdict(programme, region, now, named_country[:1])
-        if how not in ("registry", "") and not how.startswith("call identifier"):
-            reason += f" (programme recognised from {how})"
-        elif how.startswith("call identifier"):
+        if how.startswith(("call identifier", "source")):
             reason += f" (from {how})"
+        elif how not in ("registry", ""):
+            reason += f" (programme recognised from {how})"
         if verdict is Eligibility.NOT_ELIGIBLE and not (countries and not area_level):
             return verdict, [reason]
         if verdict is not Eligibility.NOT_ELIGIBLE:
@@ -591,9 +604,10 @@ def _programme_verdict(
         ), True
     if covered <= programme.uncertain_areas:
         return Eligibility.LIKELY, f"{programme.name} probably covers {region.name} (programme area unconfirmed)", True
-    if region.code in covered or len(covered) == len(region.areas):
+    parts = {a for a in region.areas if "-" in a and a != region.code}  # ISO 3166-2 subdivisions
+    if region.code in covered or (parts and parts <= covered):
         return Eligibility.ELIGIBLE, f"{programme.name} covers {region.name}", True
-    part = ", ".join(sorted(covered))
+    part = ", ".join(sorted(a for a in covered if "-" in a) or sorted(covered))
     return Eligibility.ELIGIBLE, f"{programme.name} covers part of {region.name} ({part})", True
 
 
@@ -656,6 +670,8 @@ def _deadline(
     if parsed and "stage" in parsed[0][1].lower():
         parsed = parsed[:1]
     upcoming = [(at, label) for at, label in parsed if at >= now]
+    if call.status is Status.WITHDRAWN:
+        return 0, ["call was withdrawn"], True, False
     if call.status is Status.CLOSED and not (parsed and not upcoming):
         return 0, ["call is closed (as the source reports)"], True, False
     if parsed and not upcoming:
