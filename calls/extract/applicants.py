@@ -4,7 +4,9 @@ Keyword tables per language (English, Ukrainian, Serbian Latin and Cyrillic,
 Polish, Hungarian, Romanian). Give it the eligibility text where there is one:
 on a whole page, words like "громади" or "media" may name a topic, not an
 applicant. A sentence or list line that says who may *not* apply ("not
-eligible", "не можуть", "ne mogu", "nie mogą", "nem", "nu pot") is skipped.
+eligible", "не можуть", "ne mogu", "nie mogą", "nem pályázhat", "nu pot") is
+skipped; a list under a "Not eligible:" heading on later lines is not.
+Upper-case abbreviations (ГО, ОМС, JLS, NGO, UAT, KKV) match only in capitals.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ _KEYWORDS: tuple[tuple[str, str], ...] = (
         regional(?=\s+(?:and\s+local\s+)?(?:public\s+)?(?:authorit|government|self-government|council|administration))
         |oblast\s+(?:state\s+)?(?:administration\w*|council\w*)|provincial\s+(?:authorit\w+|government\w*)
         |обласн\w+\s+(?:державн\w+\s+)?(?:адміністраці\w+|рад\w*)|(?-i:ОДА|ОВА)|районн\w+\s+(?:державн\w+\s+)?адміністраці\w+
-        |pokrajinsk\w+\s+(?:organ\w*|uprav\w*|sekretarijat\w*)|покрајинск\w+\s+(?:орган\w*|управ\w*|секретаријат\w*)
+        |pokrajinsk\w+\s+(?:organ\w*|uprav\w*)|покрајинск\w+\s+(?:орган\w*|управ\w*)
         |samorz[ąa]d\w*\s+wojew[óo]dztw\w*|urz[ąa]d\w*\s+marsza[łl]kowsk\w*
         |megyei\s+önkormányzat\w*|vármegyei\s+önkormányzat\w*
         |consili\w*\s+jude[țţ]e\w*|autorit[ăa][țţ]\w*\s+(?:publice\s+)?regional\w*

@@ -8,17 +8,27 @@ Romanian and Serbian (Latin and Cyrillic). Conventions:
   it is an opening or any other date (``parse_date``: ``end_of_day``).
 * A zone written next to the time wins over the caller's ``tz``. Zone *names*
   are read as the wall clock of their region, because publishers write "CET" all
-  year round: ``CET``/``CEST``/"Central European Time"/"Brussels time" ->
-  Europe/Brussels, ``EET``/``EEST``/"Kyiv time"/"за київським часом" ->
-  Europe/Kyiv; ``UTC``/``GMT`` -> UTC, ``GMT+2`` -> that fixed offset.
-  Results are returned converted to ``tz`` (same instant).
+  year round ("3 April 2024, 14:00 CET" is 14:00 CEST): ``CET``/``CEST``/"Central
+  European Time"/"Brussels time" -> Europe/Brussels, ``EET``/``EEST``/"Kyiv
+  time"/"за київським часом" -> Europe/Kyiv; ``UTC``/``GMT`` -> UTC, ``GMT+2``
+  -> that fixed offset. If strict CET was meant, the deadline we report is an
+  hour early, never late. Results are converted to ``tz`` (same instant).
 * ``14:00 PM`` (a 24-hour time with a meridiem) is 14:00; ``12:00 AM`` is midnight.
 * Numeric dates are day first (``03.04.2024``, ``03/04/2024``); slashed dates are
   month first only when the day cannot be the first number (``04/30/2024``) or the
   language is ``en-US``. ``DD.MM.YY`` means 20YY.
 * Whether a date is a deadline, an opening or something else comes from the
-  nearest cue word before it (since the previous date, within the sentence);
-  a superseded date ("Originally scheduled for …", "замість …") is ``other``.
+  last cue word before it (since the previous date, within the sentence, at most
+  :data:`_WINDOW` characters): strong cues ("deadline", "кінцевий термін",
+  "rok", "határidő", "opens", "published") anywhere in that window, weak ones
+  ("until", "до", "do", "from", "з", "od") only right before the date and not
+  after an "other" cue. Hungarian ``-ig`` / ``-tól`` on the day decide by
+  themselves. A superseded date ("Originally scheduled for …", "замість …",
+  "umesto …") is ``other``. A date with no cue continues a list of deadlines
+  ("15 January (stage 1) and 15 May") or closes a range after an opening
+  ("1 March – 30 April"); otherwise it is ``other``.
+* Zero-width characters and UTF-8 mojibake ("‚Äč") are ignored for matching
+  but kept in ``raw`` (:class:`Normalised`).
 """
 
 from __future__ import annotations
@@ -113,21 +123,21 @@ _SP = r"[^\S\n]"  # a space that is not a line break
 
 _DATE = re.compile(
     rf"""
-    (?<![\w.,/+−-])
-    (?=[\d«„"]|[^\W\d_]{{3,}}\.?[^\S\n]{{0,3}}\d)  # cheap gate: a digit or a word then a digit
+    (?<![\d.,/+−-])  # a letter may touch a written-out date ("application3 April 2027" from glued spans)
+    (?=[\d«„"]|\b[^\W\d_]{{3,12}}\.?[^\S\n]{{0,3}}\d)  # cheap gate: a digit, or a month-sized word then a digit
     (?:
-      (?P<iso>(?P<iso_y>{_YEAR})-(?P<iso_m>0[1-9]|1[0-2])-(?P<iso_d>0[1-9]|[12]\d|3[01])
+      (?<![^\W\d_])(?P<iso>(?P<iso_y>{_YEAR})-(?P<iso_m>0[1-9]|1[0-2])-(?P<iso_d>0[1-9]|[12]\d|3[01])
          (?:(?:T|{_SP})(?P<iso_H>[01]\d|2[0-3]):(?P<iso_M>[0-5]\d)(?::(?P<iso_S>[0-5]\d)(?:\.\d+)?)?
             (?P<iso_off>Z|[+-]\d{{2}}:?\d{{2}})?)?(?![\d:])
       )
-    | (?P<ymd>(?P<ymd_y>{_YEAR})(?P<ymd_sep>[./]){_SP}?(?P<ymd_m>0?[1-9]|1[0-2])(?P=ymd_sep){_SP}?
+    | (?<![^\W\d_])(?P<ymd>(?P<ymd_y>{_YEAR})(?P<ymd_sep>[./]){_SP}?(?P<ymd_m>0?[1-9]|1[0-2])(?P=ymd_sep){_SP}?
          (?P<ymd_d>{_DAY})(?!\d)\.?)
-    | (?P<hu>(?P<hu_y>{_YEAR})\.?{_SP}*(?P<hu_mn>{_MON}){_SP}*(?P<hu_d>{_DAY})(?!\d)
+    | (?<![^\W\d_])(?P<hu>(?P<hu_y>{_YEAR})\.?{_SP}*(?P<hu_mn>{_MON}){_SP}*(?P<hu_d>{_DAY})(?!\d)
          (?P<hu_suf>-?(?:j?[éá]?ig|j?[eé]től|j?[aá]tól|t[őó]l|[éá]n|j[éá]n|i|ei|jei)(?![^\W\d_])|\.)?)
     | (?P<dm>[«„"]?(?P<dm_d>{_DAY})[»“"]?(?:\.|st|nd|rd|th|-?(?:го|ого))?(?!\d)(?:{_SP}*(?:of|de)\b)?(?:{_SP}|-)*
          (?P<dm_mn>{_MON})(?:(?:{_SP}|[,-])*(?P<dm_y>{_YEAR})(?:\.?{_SP}*{_YEAR_WORD}(?![^\W\d_]))?)?)
-    | (?P<us>(?P<us_mn>{_MON}){_SP}*(?P<us_d>{_DAY})(?:st|nd|rd|th)?(?![\d:.,]\d)(?!\d)(?:,?{_SP}*(?P<us_y>{_YEAR}))?)
-    | (?P<num>(?P<num_d>\d{{1,2}})(?P<num_sep>[./-]){_SP}?(?P<num_m>\d{{1,2}})(?P=num_sep){_SP}?
+    | (?<![^\W\d_])(?P<us>(?P<us_mn>{_MON}){_SP}*(?P<us_d>{_DAY})(?:st|nd|rd|th)?(?![\d:.,]\d)(?!\d)(?:,?{_SP}*(?P<us_y>{_YEAR}))?)
+    | (?<![^\W\d_])(?P<num>(?P<num_d>\d{{1,2}})(?P<num_sep>[./-]){_SP}?(?P<num_m>\d{{1,2}})(?P=num_sep){_SP}?
          (?P<num_y>(?:19|20)\d{{2}}|\d{{2}})(?![\d]|[.,/-]\d)(?:\.?{_SP}*{_YEAR_WORD}(?![^\W\d_]))?)
     )
     """,
@@ -202,7 +212,8 @@ _CUE_OTHER = r"""
     (?:br\.|broj|бр\.|број|№|no\.|nr\.?|n°)\s*[\w/.-]*\d[\w/.-]*\s+(?:od|од|від|from|of|dated|z|din)  # "Rešenje br. 12/2023 od"
     |dated|publish\w*|posted|updated|last\s+modified|info(?:rmation)?\s+(?:day|session)|webinar|event|conference|workshop
     |(?:project|implementation)\s+(?:start|period|end)|start\s+of\s+(?:the\s+)?(?:project|implementation|activities)
-    |implementation|duration|results?|decision|approved|signed
+    |implementation|duration|results?|decision|approved|signed|selected
+    |затверджен\w*|схвален\w*|odobren\w*|одобрен\w*|zatwierdzon\w*|jóváhagy\w*|aprobat\w*
     |опубліковано|оприлюднено|публікац\w*|оновлено|вебінар\w*|інформаційн\w+\s+(?:день|сесі\w+)|реалізаці\w+|результат\w*|рішення
     |objavljen\w*|objava|ažurirano|info\s+dan|informativn\w+|realizacij\w+|rezultat\w*|odluk\w+
     |објављен\w*|објава|реализациј\w+|резултат\w*|одлук\w+
@@ -450,7 +461,8 @@ def _window(text: str, lower: int, start: int) -> str:
     piece = " ".join(text[max(lower, start - _WINDOW * 3) : start].split())
     if text[start - 1 : start].isspace():
         piece += " "
-    piece = piece[-_WINDOW:]
+    if len(piece) > _WINDOW:
+        piece = piece[-_WINDOW:].split(" ", 1)[-1]  # no half word at the cut
     ends = list(_SENTENCE_END.finditer(piece))
     return piece[ends[-1].end() :] if ends else piece
 

@@ -11,12 +11,17 @@ Conventions:
   ``zł``, ``Ft``, ``lei``); bare numbers (phone numbers, years, ids) are not money.
 * A range (``200 000 – 2 500 000 EUR``) shares its currency and scale;
   :func:`parse_amount` of a range is its upper end, :func:`find_grant_range`
-  gives both ends.
+  gives both ends, each with the whole range as ``raw``.
+* Whole sums carry no decimals (``10.000.000,00 dinara`` -> ``Decimal("10000000")``).
+* A budget is the first amount within 120 characters after a budget cue
+  ("total budget", "EU contribution available", "загальний обсяг", "ukupan
+  iznos", "budżet", "keret", "buget"), unless a per-grant cue ("per project",
+  "po projektu", "на проєкт") ties it to one grant.
 * Co-financing is returned as the *funder's* maximum share of costs, 0–1, as in
   :attr:`calls.schema.Call.cofinancing_rate`. A percentage tied to the
-  applicant (own contribution, "власний внесок", "učešće", "wkład własny",
-  "önrész", "at least N %", "не менше N %") is the applicant's share and gives
-  ``1 - N/100``; one tied to the funder (EU, programme, "funding rate",
+  applicant (own contribution, "власний внесок", "sopstveno učešće", "wkład
+  własny", "önrész", "at least N %", "не менше N %") is the applicant's share and
+  gives ``1 - N/100``; one tied to the funder (EU, programme, "funding rate",
   "dofinansowanie", "of eligible costs", "up to N %") is taken as is. With no cue
   either way, N ≥ 50 is the funder's share and N < 50 the applicant's:
   "співфінансування 10%" -> 0.9, "90% co-financing" -> 0.9.
@@ -25,6 +30,7 @@ Conventions:
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -33,7 +39,7 @@ from functools import lru_cache
 from calls.extract.dates import Normalised
 
 _SP = r"[^\S\n]"
-_NUMBER = r"(?<![\d.,])(?:\d{1,3}(?:(?:[ '’]|[.,])\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)(?![\d])"
+_NUMBER = r"(?<![\d.,])(?:\d{1,3}(?:(?:[ '’]|[.,])\d{3}){1,5}(?:[.,]\d+)?|\d+(?:[.,]\d+)?)(?![\d])"
 
 _CURRENCY_WORDS: dict[str, str] = {
     "EUR": r"EUR(?:O|OS)?|€|euros?|eura|evra|евра|євро|евро|euró",
@@ -193,11 +199,15 @@ def _single(match: re.Match[str]) -> _Money | None:
 
 def _scan(text: str) -> list[_Money]:
     """Every amount and range of normalised ``text`` in text order; ranges win over their parts."""
-    found = [m for m in map(_range, _RANGE.finditer(text)) if m is not None]
-    taken = [(m.start, m.end) for m in found]
+    ranges = [m for m in map(_range, _RANGE.finditer(text)) if m is not None]
+    starts = [m.start for m in ranges]
+    found = list(ranges)
     for match in _SINGLE.finditer(text):
         money = _single(match)
-        if money is not None and not any(s < money.end and money.start < e for s, e in taken):
+        if money is None:
+            continue
+        before = bisect_left(starts, money.end) - 1  # the last range starting before this amount ends
+        if before < 0 or ranges[before].end <= money.start:
             found.append(money)
     found.sort(key=lambda m: m.start)
     return found
@@ -220,14 +230,16 @@ def _amount(norm: Normalised, money: _Money, value: Decimal) -> Amount:
 
 _SENTENCE_END = re.compile(r"(?<=[^\d\s])[.;!?](?:\s+|$)|\n\s*\n")
 _PER_GRANT = (
-    r"per\s+(?:project|grant|applicant|beneficiary)|grant\s+(?:amount|size)|amount\s+of\s+(?:the\s+)?grant|individual\s+grants?"
+    r"each|per\s+(?:project|grant|applicant|beneficiary)|grant\s+(?:amount|size)|amount\s+of\s+(?:the\s+)?grant|individual\s+grants?"
     r"|на\s+(?:один\s+)?(?:проєкт|проект)\w*|сум\w*\s+гранту|розмір\w*\s+гранту|гранту|по\s+проєкту"
     r"|po\s+projektu|по\s+пројекту|po\s+prijavi|na\s+(?:jeden\s+)?projekt|na\s+proiect|per\s+proiect"
     r"|pályázatonként|projektenként|támogatás\s+összege|valoarea\s+grantului|kwota\s+dofinansowania"
 )
 _BUDGET_CUE = re.compile(
     r"""(?<![^\W\d_])(?:
-    budget|total|allocation|allocated|available\s+funds|funds\s+available|financial\s+envelope|envelope|funding\s+available
+    budget|total|allocation|allocated|financial\s+envelope|envelope|indicative\s+amount|amount\s+available
+    |(?:EU|ERDF|IPA|programme|program)\s+(?:contribution|funds|funding)|contribution\s+available
+    |available\s+(?:funds|funding|budget|amount|allocation|EU\s+contribution)|(?:funds|funding)\s+available
     |бюджет\w*|загальн\w+\s+обсяг\w*|обсяг\w*\s+фінансування|загальн\w+\s+сум\w*|фонд\s+конкурсу|загальний\s+фонд
     |iznos\w*|ukupan|ukupn\w+|sredstva|износ\w*|укупан|укупн\w+|средства
     |budżet\w*|alokacj\w+|pula|łączn\w+\s+kwot\w+
@@ -243,7 +255,7 @@ _MAX_CUE = re.compile(
     |до|не\s+більше|не\s+перевищу\w*|максимальн\w+|гранти?\s+до
     |do|najviše|maksimaln\w+|maksimum|највише|максимал\w+
     |maksymaln\w+|nie\s+więcej\s+niż|maks\.?
-    |legfeljebb|maximális|maximum
+    |legfeljebb|maximális
     |p[âa]n[ăa]\s+la|maxim\w*|cel\s+mult
     |{_PER_GRANT}
     )(?![^\W\d_])""",
