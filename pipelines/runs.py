@@ -7,6 +7,7 @@ with the crawl's stats, judging the outcome so that a broken source is visible
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,13 +17,31 @@ from calls.store import Outcome, Store
 from pipelines.store import crawl_clock, crawler_store
 
 
+ERRORS = "grantdigest/errors"
+"""Stat: errors logged on behalf of this spider. Scrapy's own ``log_count/ERROR`` counts every
+crawler's errors in a process that runs several, so one broken source would degrade its neighbours."""
+
+
+class SpiderErrorCounter(logging.Handler):
+    """Counts ERROR records attributed to one spider (Scrapy passes ``extra={"spider": …}``)."""
+
+    def __init__(self, spider, stats):
+        super().__init__(level=logging.ERROR)
+        self.spider = spider
+        self.stats = stats
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if getattr(record, "spider", None) is self.spider:
+            self.stats.inc_value(ERRORS)
+
+
 def judge(stats: dict[str, Any], finish_reason: str, previous_items: int | None) -> tuple[Outcome, str | None]:
     """The outcome of a run from its stats, and the reason when it is not plainly ok.
 
     ``previous_items`` is what the last successful run of the source found.
     """
     items = stats.get("item_scraped_count", 0)
-    errors = stats.get("log_count/ERROR", 0)
+    errors = stats.get(ERRORS, 0)
     invalid = stats.get("grantdigest/invalid", 0)
     if finish_reason != "finished":
         return Outcome.FAILED, f"crawl ended early: {finish_reason}"
@@ -56,6 +75,7 @@ class RunRecorder:
         self.crawler = crawler
         self.run_id: int | None = None
         self.store: Store | None = None
+        self.counter: SpiderErrorCounter | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -65,10 +85,14 @@ class RunRecorder:
         return ext
 
     def spider_opened(self, spider) -> None:
+        self.counter = SpiderErrorCounter(spider, self.crawler.stats)
+        logging.getLogger().addHandler(self.counter)
         self.store = crawler_store(self.crawler)
         self.run_id = self.store.start_run(spider.name, crawl_clock(self.crawler))
 
     def spider_closed(self, spider, reason: str) -> None:
+        if self.counter is not None:
+            logging.getLogger().removeHandler(self.counter)
         if self.store is None or self.run_id is None:
             return
         stats = self.crawler.stats.get_stats()
@@ -78,7 +102,7 @@ class RunRecorder:
             self.run_id,
             items=stats.get("item_scraped_count", 0),
             invalid=stats.get("grantdigest/invalid", 0),
-            errors=stats.get("log_count/ERROR", 0),
+            errors=stats.get(ERRORS, 0),
             outcome=outcome,
             reason=why,
             stats=stats,

@@ -129,7 +129,7 @@ def text_facts(text: str, zone: ZoneInfo, language: str | None = None) -> dict[s
         facts.update(
             grant_min=low.value if low else None,
             grant_max=high.value if high else None,
-            grant_raw=" – ".join(a.raw for a in (low, high) if a),
+            grant_raw=" – ".join(dict.fromkeys(a.raw for a in (low, high) if a)),  # a range's ends share one raw text
         )
         currency = currency or (high or low).currency
     if currency:
