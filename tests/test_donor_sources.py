@@ -146,9 +146,6 @@ def test_one_serbian_site_in_both_scripts_and_english(parsed):
     assert {c.language for c in parsed["vojvodina-region"].values()} == {"sr-Cyrl", "sr-Latn"}
 
 
-@pytest.mark.xfail(strict=True, reason="calls/extract/dates.py does not read a two-digit year after a month name "
-                                        "('15-Dec-26', as UNDP's notices print it); when it does, give the "
-                                        "undp-* expected.json rows their deadlines")
 def test_undp_two_digit_year_deadline():
     facts = text_facts("Deadline :\n15-Dec-26 @ 11:59 PM (New York time)", ZoneInfo("America/New_York"), "en")
     assert facts["deadlines"][0].at == datetime(2026, 12, 15, 23, 59, tzinfo=ZoneInfo("America/New_York"))

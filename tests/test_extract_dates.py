@@ -364,3 +364,10 @@ def test_long_odd_input_is_linear(text: str) -> None:
     find_dates(text, KYIV)
     parse_date(text, KYIV)
     assert time.perf_counter() - started < 3
+
+
+def test_two_digit_year_after_a_month_name_with_at_sign_time():
+    """UNDP notices: "15-Dec-26 @ 11:59 PM"; "15-Dec" alone stays yearless."""
+    ny = ZoneInfo("America/New_York")
+    assert parse_date("15-Dec-26 @ 11:59 PM", ny) == datetime(2026, 12, 15, 23, 59, tzinfo=ny)
+    assert parse_date("15-Dec", ny) is None

@@ -135,7 +135,7 @@ _DATE = re.compile(
     | (?<![^\W\d_])(?P<hu>(?P<hu_y>{_YEAR})\.?{_SP}*(?P<hu_mn>{_MON}){_SP}*(?P<hu_d>{_DAY})(?!\d)
          (?P<hu_suf>-?(?:j?[éá]?ig|j?[eé]től|j?[aá]tól|t[őó]l|[éá]n|j[éá]n|i|ei|jei)(?![^\W\d_])|\.)?)
     | (?P<dm>[«„"]?(?P<dm_d>{_DAY})[»“"]?(?:\.|st|nd|rd|th|-?(?:го|ого))?(?!\d)(?:{_SP}*(?:of|de)\b)?(?:{_SP}|-)*
-         (?P<dm_mn>{_MON})(?:(?:{_SP}|[,-])*(?P<dm_y>{_YEAR})(?:\.?{_SP}*{_YEAR_WORD}(?![^\W\d_]))?)?)
+         (?P<dm_mn>{_MON})(?:(?:{_SP}|[,-])*(?P<dm_y>{_YEAR})(?:\.?{_SP}*{_YEAR_WORD}(?![^\W\d_]))?|-(?P<dm_yy>\d{{2}})(?![\d.:]))?)
     | (?<![^\W\d_])(?P<us>(?P<us_mn>{_MON}){_SP}*(?P<us_d>{_DAY})(?:st|nd|rd|th)?(?![\d:.,]\d)(?!\d)(?:,?{_SP}*(?P<us_y>{_YEAR}))?)
     | (?<![^\W\d_])(?P<num>(?P<num_d>\d{{1,2}})(?P<num_sep>[./-]){_SP}?(?P<num_m>\d{{1,2}})(?P=num_sep){_SP}?
          (?P<num_y>(?:19|20)\d{{2}}|\d{{2}})(?![\d]|[.,/-]\d)(?:\.?{_SP}*{_YEAR_WORD}(?![^\W\d_]))?)
@@ -168,7 +168,7 @@ _TIME = rf"""
 """
 _TIME_AFTER = re.compile(
     rf"""
-    {_SP}*(?:[.,–—/-]{_SP}*)?(?P<open>\({_SP}*)?
+    {_SP}*(?:[.,–—/@-]{_SP}*)?(?P<open>\({_SP}*)?
     (?:(?:at|by|before|until|till|ora|orele|la|о|об|до|do|u|у|в|godz\.?|godziny|godzina|à|години){_SP}+){{0,2}}
     {_TIME}
     (?:{_SP}*\(?{_SP}*{_ZONE}{_SP}*(?(open)|\)?))?
@@ -332,6 +332,8 @@ def _calendar_day(match: re.Match[str], month_first: bool) -> tuple[date | None,
         if month is None:
             return None, False
         y_text = g(f"{kind}_y")
+        if y_text is None and kind == "dm" and g("dm_yy"):  # "15-Dec-26" (UNDP notices): 2026
+            y_text = str(2000 + int(g("dm_yy")))
         if y_text is None:
             name = g(f"{kind}_mn").rstrip(".")
             # yearless: only unmistakable month names ("may", "mai", "лист" are words too)
