@@ -11,9 +11,9 @@ Evidence, strongest first:
    identifier without a letter (``1/2025``, ``401-12/2025``) is a local file number
    that many bodies reuse, so it is no key.
 2. **url** — the same :func:`~calls.urls.canonical_url` (scheme ignored) of the call's
-   url or of any provenance url. A site root, or a URL that more than
+   url, its ``original_url`` (a repost's link to the publisher) or any provenance url. A site root, or a URL that more than
    ``MAX_URL_GROUP`` calls share, is a listing page, not a call page, and no key.
-3. **fuzzy** — candidates from MinHash LSH buckets over character 3-grams of
+3. **fuzzy** — candidates from MinHash LSH band buckets over character 3-grams of
    :func:`title_key` (blocking: never all pairs, at most ``MAX_CANDIDATES`` per call),
    kept when every cheap gate passes and :func:`title_similarity` ≥ threshold. Gates:
    different sources; official ids equal or one missing; programme equal or one
@@ -56,7 +56,9 @@ NUM_PERM = 64
 LSH_THRESHOLD = 0.3
 """Estimated Jaccard of 3-gram sets above which two titles become candidates."""
 MAX_CANDIDATES = 30
-"""At most this many candidates per call are scored (the closest by estimated Jaccard)."""
+"""At most this many candidates per call are scored (those sharing the most LSH bands)."""
+SMALL_BUCKET = 12
+"""An LSH bucket up to this size pairs all its rows; a larger one pairs signature-order neighbours only."""
 MAX_URL_GROUP = 25
 """A URL shared by more calls than this is a listing page, not a call page."""
 
@@ -201,8 +203,9 @@ def call_id_key(call_id: str | None) -> str | None:
 
 
 def url_keys(call: Call) -> set[str]:
-    """Canonical URLs (scheme dropped) of the call's page and of every provenance page; roots excluded."""
-    urls = [call.url, *(p.url for p in call.provenance)]
+    """Canonical URLs (scheme dropped) of the call's page, its original publisher's page and
+    every provenance page; site roots excluded."""
+    urls = [call.url, *([call.original_url] if call.original_url else []), *(p.url for p in call.provenance)]
     keys = set()
     for url in urls:
         canonical = canonical_url(url)
@@ -283,55 +286,105 @@ def _fuzzy_edges(calls: Sequence[Call], features: Sequence[_Features], threshold
     eligible = [i for i, f in enumerate(features) if len(f.key.split()) >= MIN_KEY_TOKENS]
     if len(eligible) < 2:
         return []
-    minhashes = MinHash.bulk((_shingles(features[i].key) for i in eligible), num_perm=NUM_PERM, hashfunc=_hash32)
-    signatures = np.vstack([m.hashvalues for m in minhashes])
-    sources = [calls[i].source for i in eligible]
+    signatures = _signatures(features[i].key for i in eligible)
+    source_names = [calls[i].source for i in eligible]
+    source_ids = np.unique(source_names, return_inverse=True)[1]
     edges = []
-    for row, others in enumerate(_candidates(minhashes, signatures, sources)):
-        index = eligible[row]
-        for other_row in others:
-            other = eligible[other_row]
-            reason = _fuzzy_match(features[index], features[other], threshold)
-            if reason is not None:
-                edges.append(_Edge(index, other, reason[0], reason[1]))
+    for row, other_row in zip(*(a.tolist() for a in _candidate_pairs(signatures, source_ids))):
+        index, other = eligible[row], eligible[other_row]
+        reason = _fuzzy_match(features[index], features[other], threshold)
+        if reason is not None:
+            edges.append(_Edge(index, other, reason[0], reason[1]))
     return edges
 
 
-def _candidates(minhashes: Sequence[MinHash], signatures: np.ndarray, sources: Sequence[str]) -> list[list[int]]:
-    """Per row, the later rows of another source sharing an LSH bucket: the closest ``MAX_CANDIDATES``.
+def _signatures(keys: Iterable[str]) -> np.ndarray:
+    """MinHash signature (datasketch, 3-gram shingles) of each title key, one uint32 row per key."""
+    sketch = MinHash(num_perm=NUM_PERM, hashfunc=_hash32)  # reused: one object, not one per call
+    rows = []
+    for key in keys:
+        sketch.clear()
+        sketch.update_batch(_shingles(key))
+        rows.append(sketch.hashvalues.astype(np.uint32))  # 32-bit hash values (affine32 scheme)
+    return np.vstack(rows)
 
-    Buckets are walked directly (not one query per call): a bucket of at most
-    ``MAX_CANDIDATES`` rows pairs them all; a larger, "hot" bucket (a boilerplate title
-    that many calls share) pairs each row with its ``MAX_CANDIDATES`` neighbours in
-    signature order, so its cost stays linear in its size.
+
+def _candidate_pairs(signatures: np.ndarray, source_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows ``(low, high)`` of another source that share an LSH band bucket; per low row the
+    ``MAX_CANDIDATES`` that share the most bands (the closest by estimated Jaccard).
+
+    datasketch gives the signatures and the (bands, rows) split for ``LSH_THRESHOLD``; the
+    buckets are built here with numpy, not with one ``MinHashLSH.query`` per call, for two
+    reasons: a query returns a whole bucket, so a "hot" bucket (a boilerplate title many
+    calls share) makes queries quadratic, and the index's millions of small Python sets
+    cost more than the rest of the stage. A bucket of at most ``SMALL_BUCKET`` rows pairs
+    them all; a larger one pairs each row with its ``SMALL_BUCKET`` neighbours in
+    signature order (alike titles sort together), so its cost stays linear in its size.
     """
-    lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
-    with lsh.insertion_session() as session:
-        for row, minhash in enumerate(minhashes):
-            session.insert(row, minhash, check_duplication=False)
-    later: list[set[int]] = [set() for _ in minhashes]
-    for table in lsh.hashtables:
-        for bucket in table.keys():
-            rows = table.get(bucket)
-            if len(rows) < 2:
-                continue
-            if len(rows) <= MAX_CANDIDATES:
-                ordered, window = sorted(rows), len(rows)
-            else:
-                ordered, window = sorted(rows, key=lambda r: signatures[r].tobytes()), MAX_CANDIDATES
-            for position, row in enumerate(ordered):
-                for other in ordered[position + 1 : position + 1 + window]:
-                    if sources[row] != sources[other]:
-                        low, high = (row, other) if row < other else (other, row)
-                        later[low].add(high)
-    result = []
-    for row, others in enumerate(later):
-        rows = sorted(others)
-        if len(rows) > MAX_CANDIDATES:
-            estimate = (signatures[rows] == signatures[row]).mean(axis=1)
-            rows = [rows[k] for k in np.argsort(-estimate, kind="stable")[:MAX_CANDIDATES]]
-        result.append(rows)
-    return result
+    bands, rows = _band_split()
+    pieces: list[tuple[np.ndarray, np.ndarray]] = []
+    signature_rank: np.ndarray | None = None
+    for band in range(bands):
+        keys = _band_keys(signatures[:, band * rows : (band + 1) * rows])
+        members = np.argsort(keys, kind="stable")  # rows grouped by bucket, ascending within one
+        starts = np.flatnonzero(np.r_[True, np.diff(keys[members]) != 0])
+        sizes = np.diff(np.r_[starts, len(keys)])
+        for size in np.unique(sizes[(sizes >= 2) & (sizes <= SMALL_BUCKET)]).tolist():
+            groups = members[starts[sizes == size][:, None] + np.arange(size)]
+            first, second = np.triu_indices(size, 1)
+            pieces.append((groups[:, first].ravel(), groups[:, second].ravel()))
+        hot = np.repeat(sizes > SMALL_BUCKET, sizes)  # per position in members
+        if hot.any():
+            if signature_rank is None:  # lexicographic order of whole signatures: alike rows meet
+                signature_rank = np.argsort(np.lexsort(signatures.T[::-1]), kind="stable")
+            hot_rows, hot_bucket = members[hot], np.repeat(np.arange(len(sizes)), sizes)[hot]
+            order = np.lexsort((signature_rank[hot_rows], hot_bucket))
+            hot_rows, hot_bucket = hot_rows[order], hot_bucket[order]
+            for step in range(1, SMALL_BUCKET + 1):
+                same = hot_bucket[:-step] == hot_bucket[step:]
+                pieces.append((hot_rows[:-step][same], hot_rows[step:][same]))
+    if not pieces:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    a = np.concatenate([p[0] for p in pieces]).astype(np.int64)
+    b = np.concatenate([p[1] for p in pieces]).astype(np.int64)
+    low, high = np.minimum(a, b), np.maximum(a, b)
+    other_source = source_ids[low] != source_ids[high]
+    count = len(signatures)
+    pairs = np.sort(low[other_source] * count + high[other_source])
+    if not len(pairs):
+        return pairs, pairs
+    first = np.flatnonzero(np.r_[True, np.diff(pairs) != 0])
+    votes = np.diff(np.r_[first, len(pairs)])  # bands the pair shares: a free Jaccard estimate
+    pairs = pairs[first]
+    return _closest(pairs // count, pairs % count, votes)
+
+
+def _closest(low: np.ndarray, high: np.ndarray, votes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Keep, per low row, the ``MAX_CANDIDATES`` pairs sharing the most bands (pairs sorted by low row)."""
+    crowded = np.bincount(low)[low] > MAX_CANDIDATES
+    if not crowded.any():
+        return low, high
+    c_low, c_high = low[crowded], high[crowded]
+    span, most = int(c_high.max()) + 1, int(votes.max()) + 1
+    order = np.argsort((c_low * most + (most - 1 - votes[crowded])) * span + c_high)  # one key: row, votes desc, high
+    c_low, c_high = c_low[order], c_high[order]
+    keep = np.arange(len(c_low)) - np.searchsorted(c_low, c_low) < MAX_CANDIDATES
+    return np.r_[low[~crowded], c_low[keep]], np.r_[high[~crowded], c_high[keep]]
+
+
+def _band_keys(block: np.ndarray) -> np.ndarray:
+    """One 64-bit key per row of a band (a polynomial hash of its values; collisions only add candidates)."""
+    keys = np.zeros(len(block), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for column in block.T:
+            keys = keys * np.uint64(0x100000001B3) + column.astype(np.uint64)
+    return keys
+
+
+def _band_split() -> tuple[int, int]:
+    """(bands, rows per band) that datasketch chooses for ``LSH_THRESHOLD`` and ``NUM_PERM``."""
+    index = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
+    return index.b, index.r
 
 
 def _fuzzy_match(fa: _Features, fb: _Features, threshold: float) -> tuple[MatchReason, float] | None:
@@ -472,7 +525,6 @@ _SINGLE_FIELDS = ("call_id", "parent_call_id", "parent_call_title", "funder", "k
                   "expected_grants")
 _TEXT_FIELDS = ("summary", "eligibility_text")  # only in the merged title's language
 _LIST_FIELDS = ("eligible_countries", "eligible_areas", "applicant_types", "themes", "keywords")
-_IDENTITY_FIELDS = ("uid", "source", "native_id", "url", "title", "language")
 
 
 def merge_group(group: Sequence[Call], authority: Mapping[str, int] | None = None) -> Call:
@@ -485,13 +537,15 @@ def merge_group(group: Sequence[Call], authority: Mapping[str, int] | None = Non
     programme id and name) come together from one member; summary and eligibility
     text only from a member in the title's language (or of unknown language); lists are
     the ordered union; first_seen/last_seen the earliest/latest; provenance is every
-    member's, plus an entry for the member's own page when it lacks one, sorted by authority.
+    member's, plus an entry for the member's own page when it lacks one, sorted by authority;
+    original_url is the most authoritative one that is not the merged url itself;
+    content_hash is recomputed.
     """
     if not group:
         raise ValueError("merge_group needs at least one call")
     ranked = sorted(group, key=lambda c: _rank_key(c, authority))
     top = ranked[0]
-    merged: dict[str, Any] = {name: getattr(top, name) for name in _IDENTITY_FIELDS}
+    merged: dict[str, Any] = {}
     for fields in _FIELD_GROUPS:
         donor = next((c for c in ranked if any(_is_set(getattr(c, f)) for f in fields)), top)
         merged.update({f: getattr(donor, f) for f in fields})
@@ -504,10 +558,18 @@ def merge_group(group: Sequence[Call], authority: Mapping[str, int] | None = Non
         merged[name] = list(dict.fromkeys(v for c in ranked for v in getattr(c, name)))
     merged["first_seen"] = min((c.first_seen for c in ranked if c.first_seen), default=None)
     merged["last_seen"] = max((c.last_seen for c in ranked if c.last_seen), default=None)
+    merged["deadlines"] = list(merged["deadlines"])
     merged["provenance"] = _provenance(ranked, authority)
-    call = Call.model_validate(merged)
+    merged["original_url"] = _original_url(ranked, top.url)
+    # Every value comes from a validated Call, so a copy of the top member needs no re-validation.
+    call = top.model_copy(update=merged)
     call.content_hash = call.compute_hash()
     return call
+
+
+def _original_url(ranked: Sequence[Call], url: str) -> str | None:
+    own = canonical_url(url)
+    return next((c.original_url for c in ranked if c.original_url and canonical_url(c.original_url) != own), None)
 
 
 def _rank_key(call: Call, authority: Mapping[str, int] | None) -> tuple:
