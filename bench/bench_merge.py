@@ -167,9 +167,10 @@ def machine_note() -> str:
     return f"{os.cpu_count()} cores ({model}), Python {platform.python_version()}, {platform.system()} {platform.release()}"
 
 
-def write_results(section: str) -> None:
+def write_results(section: str, name: str = "merge") -> None:
+    """Replace (or append) the ``## <name>`` section of RESULTS.md with ``section``, which starts with that heading."""
     text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmarks\n"
-    pattern = re.compile(r"^## merge\n.*?(?=^## |\Z)", re.S | re.M)
+    pattern = re.compile(rf"^## {re.escape(name)}\n.*?(?=^## |\Z)", re.S | re.M)
     if pattern.search(text):
         text = pattern.sub(lambda _: section, text)
     else:
