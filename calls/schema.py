@@ -152,6 +152,8 @@ class Call(_Model):
     """Controlled list: ``local-government``, ``regional-government``, ``ngo``, ``sme``, ``university``, ``school``, ``research``, ``public-body``, ``individual``, …"""
     themes: list[str] = Field(default_factory=list)
     """Controlled theme vocabulary of the regions registry."""
+    programme_priorities: list[str] = Field(default_factory=list)
+    """Programme priorities or specific objectives the call funds, as published (``Priority 2``, ``SO 2.4``, ``Пріоритет 1``)."""
     keywords: list[str] = Field(default_factory=list)
     """Free keywords and tags as the source gives them."""
 

@@ -108,3 +108,21 @@ def _remove_dot_segments(path: str) -> str:
         out.append(segment)
     trailing = "/" if segments[-1] in {".", ".."} else ""
     return "/" + "/".join(out) + trailing
+
+
+def without_tracking(url: str) -> str:
+    """``url`` as published, less its click-tracking parameters (``utm_*``, ``fbclid``…): the link a reader gets.
+
+    Unlike :func:`canonical_url` it keeps the host's spelling, the fragment
+    (a tab on a one-page site) and the parameters' order.
+    """
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    kept = [p for p in parts.query.split("&") if not _tracking(p.split("=", 1)[0])]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, "&".join(kept), parts.fragment))
+
+
+def _tracking(name: str) -> bool:
+    lowered = name.lower()
+    return lowered.startswith("utm_") or lowered in TRACKING_PARAMS

@@ -2,7 +2,7 @@
 
 What it guarantees downstream: a :class:`Call` (dict items are validated into
 one), a plain one-line title and a plain bounded summary (markup that slipped
-through a spider is stripped), an absolute http(s) URL, the language detected
+through a spider is stripped), an absolute http(s) URL, the link without click-tracking parameters, the language detected
 from the text (Serbian with its script) where the source's default is wrong or
 missing, deadlines in order without repeats, and a status derived from the
 dates where the source said nothing. Dropped items are logged and counted
@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 
 from calls.schema import SUMMARY_MAX, Call, Status
 from calls.text import html_to_text, one_line
+from calls.urls import without_tracking
 from pipelines.language import detect_language
 
 logger = logging.getLogger(__name__)
@@ -59,7 +60,8 @@ def normalise(item, now: datetime | None = None) -> Call:
     summary = html_to_text(call.summary, SUMMARY_MAX) if call.summary else None
     language = detect_language(f"{title}. {(summary or '')[:500]}") or call.language
     deadlines = sorted({(d.at, d.raw): d for d in call.deadlines}.values(), key=_deadline_order)
-    update = {"title": title, "summary": summary or None, "language": language, "deadlines": deadlines}
+    update = {"title": title, "summary": summary or None, "language": language, "deadlines": deadlines,
+              "url": without_tracking(call.url)}
     if call.currency:
         update["currency"] = call.currency.upper()
     normalised = call.model_copy(update=update)

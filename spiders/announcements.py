@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from calls.extract.applicants import find_applicant_types
 from calls.extract.dates import find_deadlines, find_opening
 from calls.extract.money import find_budget, find_cofinancing, find_grant_range
+from calls.extract.priority import find_priorities
 
 
 def _words(*stems: str) -> re.Pattern:
@@ -139,4 +140,6 @@ def text_facts(text: str, zone: ZoneInfo, language: str | None = None) -> dict[s
         facts.update(cofinancing_rate=rate, cofinancing_raw=raw_rate)
     if applicants := find_applicant_types(text):
         facts["applicant_types"] = applicants
+    if priorities := find_priorities(text):
+        facts["programme_priorities"] = priorities
     return facts

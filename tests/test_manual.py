@@ -67,3 +67,39 @@ def test_withdrawn_calls_are_still_exportable_on_request(config, replay):
 
 def test_manual_source_is_off_until_configured(tmp_path):
     assert not load_config(write_config(tmp_path)).source("manual").enabled
+
+
+@pytest.mark.crawl
+def test_manual_entries_correct_and_withdraw_crawled_calls(replay, tmp_path):
+    (tmp_path / "manual-calls.toml").write_text('''
+[[calls]]
+id = "edih-deadline-fix"
+call_id = "DIGITAL-2027-EDIH-UA-01"
+title = "European Digital Innovation Hubs in Ukraine"
+url = "https://ec.europa.eu/info/funding-tenders/opportunities/portal/screen/opportunities/topic-details/DIGITAL-2027-EDIH-UA-01"
+language = "en"
+deadline = 2027-04-01T17:00:00+02:00
+summary = "Deadline corrected by the editor after the info day."
+
+[[calls]]
+id = "hide-cascade"
+call_id = "HORIZON-CL5-2027-D3-01"
+title = "Renewable energy communities in rural areas (IA)"
+url = "https://ec.europa.eu/info/funding-tenders/opportunities/portal/screen/opportunities/topic-details/HORIZON-CL5-2027-D3-01"
+status = "withdrawn"
+''', encoding="utf-8")
+    config = write_config(tmp_path, extra=(
+        '[sources.manual]\nenabled = true\n[sources.manual.options]\nfile = "manual-calls.toml"\n'
+        "[sources.eu-ftp.options]\npage_size = 5\n"
+    ))
+    server = replay(FIXTURES / "eu-ftp" / "mirror")
+    assert crawl_fixtures(config, server.url, "eu-ftp", "manual").returncode == 0
+    calls = exported(config)
+    by_call_id = {c["call_id"]: c for c in calls.values()}
+    corrected = by_call_id["DIGITAL-2027-EDIH-UA-01"]
+    assert corrected["deadlines"][0]["at"] == "2027-04-01T17:00:00+02:00"  # the editor's value wins
+    assert corrected["summary"] == "Deadline corrected by the editor after the info day."
+    assert corrected["budget"] == "6000000"  # what the editor did not say still comes from the portal
+    assert {p["source"] for p in corrected["provenance"]} == {"manual", "eu-ftp"}
+    assert "HORIZON-CL5-2027-D3-01" not in by_call_id  # withdrawn with its crawled twin
+    assert len(calls) == 5  # the portal's six calls less the withdrawn one; both manual entries merged into their twins

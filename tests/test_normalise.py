@@ -93,3 +93,9 @@ def test_diff_kinds():
 def test_reappeared():
     old = call(deadlines=deadline(20))
     assert [e.kind for e in events_for(old, old, NOW)] == [EventKind.REAPPEARED]
+
+
+def test_tracking_parameters_leave_the_link():
+    got = normalise(call(url="https://site.org/news/call/?utm_source=rss&utm_medium=feed&p=12#tab-2"), NOW)
+    assert got.url == "https://site.org/news/call/?p=12#tab-2"
+    assert normalise(call(url="https://site.org/x?grants=slug"), NOW).url == "https://site.org/x?grants=slug"
