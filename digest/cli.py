@@ -184,6 +184,16 @@ def publish_feeds(ctx: Context, out: str | None, base_url: str | None):
                          regions=regions, now=datetime.now(UTC))
 
 
+@cli.command()
+@click.option("--log-level", default="INFO", show_default=True, type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
+@pass_ctx
+def schedule(ctx: Context, log_level: str) -> None:
+    """Run the scheduler daemon: daily crawl, weekly publish, from [schedule] (stops cleanly on SIGTERM)."""
+    from digest.schedule import run_daemon
+
+    run_daemon(str(ctx.config.path) if ctx.config.path else None, log_level=log_level)
+
+
 def probe_sources(ctx: Context, slugs: list[str]) -> None:
     for slug in slugs:
         ctx.config.source(slug)  # unknown slugs fail before any fetch

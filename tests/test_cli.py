@@ -131,3 +131,27 @@ def test_unknown_slug_is_refused(tmp_path):
     result = subprocess.run([sys.executable, "-m", "spiders.crawl", "--config", str(config), "nope"],
                             capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 2 and "unknown source(s): nope" in result.stderr
+
+
+def test_schedule_command_stops_cleanly_on_sigterm(tmp_path):
+    import signal
+    import time
+
+    config = write_config(tmp_path, extra='[schedule]\ntimezone = "Europe/Kyiv"\ncrawl = "0 6 * * *"\ndigest = "0 7 * * mon"\n')
+    child = subprocess.Popen([sys.executable, "-m", "digest.cli", "--config", str(config), "schedule"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        store = Store.open(load_config(config).database_url)
+        while time.monotonic() < deadline:  # the daemon is up once its jobs are in the store
+            with store.engine.connect() as conn:
+                if conn.dialect.has_table(conn, "apscheduler_jobs"):
+                    break
+            time.sleep(0.2)
+        child.send_signal(signal.SIGTERM)
+        out, err = child.communicate(timeout=20)
+    finally:
+        if child.poll() is None:
+            child.kill()
+    assert child.returncode == 0, err[-2000:]
+    assert "Traceback" not in err
