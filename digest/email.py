@@ -1,0 +1,275 @@
+"""The weekly digest as an email: MJML compiled once per language, filled per recipient (DESIGN §7).
+
+``templates/email/digest.mjml`` has two template layers. The UI words (``[[ _("…") ]]``)
+are put in once per language, then mjml-python compiles the result to HTML; the
+per-digest and per-recipient placeholders (``{{ … }}``, ``{% … %}``) pass through MJML
+verbatim, and the compiled HTML becomes a Jinja2 template (autoescape on) filled for
+each recipient. ``digest.txt`` is the plain-text part. Scraped text is untrusted:
+it is escaped, and links that are not http(s) are dropped.
+
+Sending lives elsewhere; :func:`write_preview` writes ``.eml`` and ``.html`` files instead.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from decimal import Decimal
+from email.header import Header
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import jinja2
+from babel.support import Translations
+from mjml import mjml2html
+
+from calls.store import StoredEvent
+from digest.i18n import (
+    TEMPLATES_DIR, format_deadline, format_money, format_share, jinja_env, language_tag, translations,
+)
+from digest.select import UPDATE_KINDS, Digest, DigestEntry
+
+HTML_TEMPLATE = "email/digest.mjml"
+TEXT_TEMPLATE = "email/digest.txt"
+MAX_REASONS = 3
+CHANGE_LABELS = {
+    "deadline-extended": "deadline extended",
+    "deadline-brought-forward": "deadline brought forward",
+    "budget-changed": "budget changed",
+    "status-changed": "status changed",
+    "reappeared": "published again",
+}
+"""Event kind → msgid of its label (the msgids are in every catalog)."""
+COMPILE_TIME_SYNTAX = {
+    "block_start_string": "[%", "block_end_string": "%]",
+    "variable_start_string": "[[", "variable_end_string": "]]",
+    "comment_start_string": "[#", "comment_end_string": "#]",
+}
+"""Delimiters of the layer run before MJML, so that ``{{ }}`` / ``{% %}`` reach the compiled HTML."""
+
+
+@dataclass(frozen=True)
+class RenderedEmail:
+    """One recipient's digest email: both parts and the subject, in ``lang``."""
+
+    subject: str
+    html: str
+    text: str
+    lang: str
+
+
+@dataclass(frozen=True)
+class CallView:
+    """What the email shows of one call, formatted and localized; strings are not yet escaped."""
+
+    title: str
+    url: str | None
+    programme: str | None
+    funder: str | None
+    deadline: str | None
+    days_left_text: str | None
+    grant: str | None
+    cofinancing: str | None
+    reasons: tuple[str, ...]
+    changes: tuple[str, ...]
+    change_details: tuple[str, ...]
+
+
+class EmailRenderer:
+    """Renders digests to emails; the MJML is compiled once per template × language and kept."""
+
+    def __init__(self, templates_dir: Path | None = None):
+        self.templates_dir = Path(templates_dir or TEMPLATES_DIR)
+        self._envs: dict[str, jinja2.Environment] = {}
+        self._compiled: dict[tuple[str, str], jinja2.Template] = {}
+
+    def env(self, lang: str) -> jinja2.Environment:
+        """The per-recipient Jinja2 environment of ``lang`` (autoescape on except for ``.txt``)."""
+        tag = language_tag(lang)
+        if tag not in self._envs:
+            self._envs[tag] = jinja_env(tag, jinja2.FileSystemLoader(self.templates_dir))
+        return self._envs[tag]
+
+    def compiled(self, lang: str) -> jinja2.Template:
+        """The HTML template of ``lang``: UI words put in, MJML compiled (once), recipient fields still open."""
+        tag = language_tag(lang)
+        key = (HTML_TEMPLATE, tag)
+        if key not in self._compiled:
+            words = self.env(tag).overlay(cache_size=0, **COMPILE_TIME_SYNTAX)
+            source = words.get_template(HTML_TEMPLATE).render()
+            self._compiled[key] = self.env(tag).from_string(mjml2html(source))
+        return self._compiled[key]
+
+    def render(
+        self, digest: Digest, lang: str, *, site_url: str, unsubscribe_url: str, department: str,
+    ) -> RenderedEmail:
+        """``digest`` in ``lang`` for one recipient, whose own ``unsubscribe_url`` goes in the footer."""
+        tag = language_tag(lang)
+        context = digest_context(digest, tag, site_url=site_url, department=department)
+        context["unsubscribe_url"] = safe_url(unsubscribe_url)
+        if context["unsubscribe_url"] is None:
+            raise ValueError(f"every email needs an http(s) unsubscribe link, got {unsubscribe_url!r}")
+        html = self.compiled(tag).render(context).rstrip("\n") + "\n"
+        text = self.env(tag).get_template(TEXT_TEMPLATE).render(context).rstrip("\n") + "\n"
+        return RenderedEmail(subject=context["subject"], html=html, text=text, lang=tag)
+
+
+def digest_context(digest: Digest, lang: str, *, site_url: str, department: str) -> dict:
+    """The template fields of ``digest`` in ``lang`` that are the same for every recipient."""
+    t = translations(lang)
+    region = digest.region
+    region_name = region.names.get(lang) or region.name
+    heading = t.gettext("Grant digest: %(region)s") % {"region": region_name}
+    week_label = t.gettext("Week %(week)s") % {"week": digest.week}
+    failed = ", ".join(slug for slug, _ in digest.failed_sources)
+    return {
+        "subject": f"{heading} · {week_label}",
+        "heading": heading,
+        "week_label": week_label,
+        "preview": _preview(digest, t),
+        "zone_note": t.gettext("Times are in the %(zone)s time zone.") % {"zone": region.timezone},
+        "top_title": t.gettext("Top matches for %(region)s") % {"region": region_name},
+        "failed": failed,
+        "failed_notice": t.gettext("Some sources could not be read this week: %(sources)s") % {"sources": failed},
+        "empty": digest.is_empty,
+        "sections": {key: [call_view(e, digest, lang, t) for e in entries] for key, entries in digest.sections.items()},
+        "site_url": safe_url(site_url),
+        "see_all": t.ngettext("See the %(num)d call", "See all %(num)d calls", digest.total_matching)
+        % {"num": digest.total_matching},
+        "subscribed_note": t.gettext("You receive this email because you subscribed to the grant digest (%(region)s).")
+        % {"region": region_name},
+        "department_lines": [line.strip() for line in department.splitlines() if line.strip()],
+    }
+
+
+def call_view(entry: DigestEntry, digest: Digest, lang: str, t: Translations) -> CallView:
+    """One entry as the email shows it: deadline and days left in the region's zone, money in ``lang``."""
+    call, zone = entry.call, digest.region.zone
+    deadline = entry.deadline_local(zone)
+    days = entry.days_left(digest.now, zone) if deadline else None
+    if days is None:
+        days_text = None
+    elif days == 0:
+        days_text = t.gettext("Deadline today")
+    else:
+        days_text = t.ngettext("%(num)d day left", "%(num)d days left", days) % {"num": days}
+    updates = [e for e in entry.changes if e.kind in UPDATE_KINDS]
+    return CallView(
+        title=_clean(call.title) or call.uid,
+        url=safe_url(call.url),
+        programme=_clean(call.programme),
+        funder=_clean(call.funder),
+        deadline=format_deadline(deadline, zone, lang) if deadline else None,
+        days_left_text=days_text,
+        grant=_grant(call.grant_min, call.grant_max, call.currency, lang, t) or _clean(call.grant_raw),
+        cofinancing=_cofinancing(call.cofinancing_rate, lang, t) or _clean(call.cofinancing_raw),
+        reasons=tuple(r for r in (_clean(r) for r in entry.classification.reasons[:MAX_REASONS]) if r),
+        changes=tuple(dict.fromkeys(t.gettext(CHANGE_LABELS[e.kind]) for e in updates)),
+        change_details=tuple(d for d in (_deadline_move(e, zone, lang, t) for e in updates) if d),
+    )
+
+
+def safe_url(url: str | None) -> str | None:
+    """``url`` when it is an absolute http(s) link without control characters or spaces, else None."""
+    if not url:
+        return None
+    url = url.strip()
+    if any(ord(c) <= 32 or ord(c) == 127 for c in url):
+        return None
+    parts = urlsplit(url)
+    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else None
+
+
+def build_message(
+    rendered: RenderedEmail, *, sender: str, recipient: str, unsubscribe_url: str,
+    unsubscribe_mailto: str | None = None, date: datetime | None = None, message_id: str | None = None,
+) -> EmailMessage:
+    """A multipart/alternative message (text, then HTML; UTF-8) with one-click List-Unsubscribe (RFC 8058).
+
+    ``unsubscribe_url`` must be https (RFC 8058); ``date`` and ``message_id`` default to now and a fresh id.
+    """
+    if urlsplit(unsubscribe_url).scheme.lower() != "https" or safe_url(unsubscribe_url) is None:
+        raise ValueError(f"List-Unsubscribe needs an https URL, got {unsubscribe_url!r}")
+    message = EmailMessage()
+    if rendered.subject.isascii():
+        message["Subject"] = rendered.subject
+    else:  # pre-encoded: the stdlib's folding drops the space before a non-ASCII word at a fold (CPython 3.11)
+        message.set_raw("Subject", Header(rendered.subject, "utf-8", header_name="Subject").encode())
+    message["From"] = sender
+    message["To"] = recipient
+    message["Date"] = format_datetime(date or datetime.now(UTC))
+    message["Message-ID"] = message_id or make_msgid(domain=_domain(sender))
+    targets = [f"<{unsubscribe_url}>"]
+    if unsubscribe_mailto:
+        mailto = unsubscribe_mailto if unsubscribe_mailto.startswith("mailto:") else f"mailto:{unsubscribe_mailto}"
+        targets.append(f"<{mailto}>")
+    message["List-Unsubscribe"] = ", ".join(targets)
+    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message.set_content(rendered.text, subtype="plain", charset="utf-8")
+    message.add_alternative(rendered.html, subtype="html", charset="utf-8")
+    message["Content-Language"] = rendered.lang  # after the parts: make_alternative moves Content-* headers down
+    return message
+
+
+def write_preview(messages: Iterable[tuple[str, EmailMessage, RenderedEmail]], out_dir: Path) -> list[Path]:
+    """Write ``<name>.eml`` and ``<name>.html`` for every message (names made file-safe); the paths written."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for name, message, rendered in messages:
+        stem = re.sub(r"[^\w.@-]+", "_", name).strip("._") or "message"
+        eml, html = out_dir / f"{stem}.eml", out_dir / f"{stem}.html"
+        eml.write_bytes(message.as_bytes())
+        html.write_text(rendered.html, encoding="utf-8")
+        written += [eml, html]
+    return written
+
+
+def _grant(low: Decimal | None, high: Decimal | None, currency: str | None, lang: str, t: Translations) -> str | None:
+    if not currency or (low is None and high is None):
+        return None
+    if low is not None and high is not None and low != high:
+        low_text, high_text = format_money(low, currency, lang), format_money(high, currency, lang)
+        return t.gettext("%(min)s to %(max)s") % {"min": low_text, "max": high_text}
+    if high is not None:
+        amount = format_money(high, currency, lang)
+        return amount if low == high else t.gettext("up to %(amount)s") % {"amount": amount}
+    return t.gettext("from %(amount)s") % {"amount": format_money(low, currency, lang)}
+
+
+def _cofinancing(rate: Decimal | None, lang: str, t: Translations) -> str | None:
+    if rate is None:
+        return None
+    return t.gettext("up to %(share)s of eligible costs") % {"share": format_share(rate, lang)}
+
+
+def _deadline_move(event: StoredEvent, zone: tzinfo, lang: str, t: Translations) -> str | None:
+    if event.kind not in ("deadline-extended", "deadline-brought-forward") or not (event.old and event.new):
+        return None
+    try:
+        old, new = datetime.fromisoformat(event.old), datetime.fromisoformat(event.new)
+    except ValueError:
+        return None
+    if old.tzinfo is None or new.tzinfo is None:
+        return None
+    days = {name: format_deadline(moment, zone, lang, with_time=False) for name, moment in (("old", old), ("new", new))}
+    return t.gettext("Deadline moved from %(old)s to %(new)s") % days
+
+
+def _preview(digest: Digest, t: Translations) -> str:
+    counts = [(t.gettext("New this week"), len(digest.new)), (t.gettext("Closing soon"), len(digest.closing_soon)),
+              (t.gettext("Updated"), len(digest.updated))]
+    return " · ".join(f"{label}: {n}" for label, n in counts if n)
+
+
+def _clean(text: str | None) -> str | None:
+    """Whitespace collapsed (scraped text may carry newlines and tabs); None when empty."""
+    return " ".join(text.split()) or None if text else None
+
+
+def _domain(address: str) -> str | None:
+    return parseaddr(address)[1].rpartition("@")[2] or None
