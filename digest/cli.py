@@ -185,6 +185,39 @@ def publish_feeds(ctx: Context, out: str | None, base_url: str | None):
 
 
 @cli.command()
+@click.option("--preview", "preview_dir", type=click.Path(file_okay=False), required=True,
+              help="Write each region's digest as .eml and .html files here instead of sending.")
+@click.option("--week", help="ISO week to select, e.g. 2026-W48 (default: this week).")
+@pass_ctx
+def email(ctx: Context, preview_dir: str, week: str | None) -> None:
+    """The weekly email of every region in each of its languages, as previews (sending comes with the subscribers)."""
+    written = write_email_previews(ctx, Path(preview_dir), week)
+    click.echo(f"{len(written)} files written to {preview_dir}")
+
+
+def write_email_previews(ctx: Context, folder: Path, week: str | None = None) -> list[Path]:
+    from calls.regions import load_regions
+    from digest.email import EmailRenderer, build_message, write_preview
+    from digest.select import select_digest
+    from pipelines.consolidate import overrides_from
+
+    settings = ctx.config.section("email")
+    site = ctx.config.section("site").get("base_url", "http://localhost:8000/")
+    unsubscribe = settings.get("unsubscribe_url", "https://grantdigest.invalid/unsubscribe")
+    sender = settings.get("sender", "grantdigest@grantdigest.invalid")
+    department = settings.get("department", "")
+    renderer, now, messages = EmailRenderer(), datetime.now(UTC), []
+    for region in load_regions(overrides_from(ctx.config) or None).values():
+        digest = select_digest(ctx.store, region, now, week=week)
+        for lang in region.digest_languages:
+            rendered = renderer.render(digest, lang, site_url=site, unsubscribe_url=unsubscribe, department=department)
+            message = build_message(rendered, sender=sender, recipient=f"preview-{region.id}@grantdigest.invalid",
+                                    unsubscribe_url=unsubscribe)
+            messages.append((f"{digest.week}-{region.id}-{lang}", message, rendered))
+    return write_preview(messages, folder)
+
+
+@cli.command()
 @click.option("--log-level", default="INFO", show_default=True, type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
 @pass_ctx
 def schedule(ctx: Context, log_level: str) -> None:
@@ -209,7 +242,7 @@ def probe_sources(ctx: Context, slugs: list[str]) -> None:
 @click.option("--log-level", default="WARNING", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
 @pass_ctx
 def run(ctx: Context, log_level: str) -> None:
-    """The main job: crawl every enabled source, merge and classify, publish the feeds; report each source's health."""
+    """The main job: crawl every enabled source, merge and classify, publish the feeds, preview the emails; report health."""
     started = datetime.now(UTC)
     code = run_crawl(ctx, [], log_level)
     runs = [r for r in ctx.store.last_runs().values() if r.started_at >= started.replace(microsecond=0)]
@@ -217,6 +250,8 @@ def run(ctx: Context, log_level: str) -> None:
     click.echo(f"{ctx.store.count_calls()} calls in the store ({ctx.config.database_url})")
     report = publish_feeds(ctx, None, None)
     click.echo(f"feeds of {report.calls} published calls written to {report.out / 'feeds'}")
+    previews = write_email_previews(ctx, ctx.config.data_dir / "email-preview")
+    click.echo(f"{len(previews)} email previews written to {ctx.config.data_dir / 'email-preview'}")
     if code != 0:
         raise SystemExit(code)
 

@@ -63,3 +63,20 @@ def test_moved_deadline_reappears_as_updated(built):
     assert after.find(f"{ATOM}id").text == before.find(f"{ATOM}id").text  # the same entry, updated
     newest = max(after_all.values(), key=lambda e: e.find(f"{ATOM}updated").text)
     assert newest.find(f"{ATOM}title").text == "Renewable energy communities in rural areas (IA)"
+
+
+@pytest.mark.crawl
+def test_email_previews_for_every_region_and_language(built, tmp_path):
+    import email
+
+    config, _, _, _ = built
+    folder = tmp_path / "previews"
+    result = CliRunner().invoke(cli, ["--config", str(config), "email", "--preview", str(folder)], catch_exceptions=False)
+    assert "files written" in result.output
+    emls = sorted(folder.glob("*.eml"))
+    names = {p.stem.split("-", 2)[2] for p in emls}
+    assert {"vojvodina-sr-Latn", "vojvodina-sr-Cyrl", "lviv-uk", "lviv-en"} <= names
+    message = email.message_from_bytes((next(p for p in emls if p.stem.endswith("lviv-uk"))).read_bytes())
+    assert message.get_content_type() == "multipart/alternative"
+    assert message["Content-Language"] == "uk"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
