@@ -61,14 +61,20 @@ def crawl(ctx: Context, slugs: tuple[str, ...], log_level: str) -> None:
 
     Runs Scrapy in a child process; prints each source's run record.
     """
-    started = datetime.now(UTC)
-    code = run_crawl(ctx, list(slugs), log_level)
-    runs = [r for r in ctx.store.last_runs().values() if r.started_at >= started.replace(microsecond=0)]
-    print_runs(runs)
+    code, runs = crawl_and_report(ctx, list(slugs), log_level)
     if code != 0:
         raise SystemExit(code)
     if any(r.outcome == Outcome.FAILED for r in runs):
         raise SystemExit(1)
+
+
+def crawl_and_report(ctx: Context, slugs: list[str], log_level: str) -> tuple[int, list[Run]]:
+    """Crawl ``slugs`` (all enabled when empty), print the run record of every source that ran; exit status and runs."""
+    started = datetime.now(UTC)
+    code = run_crawl(ctx, slugs, log_level)
+    runs = [r for r in ctx.store.last_runs().values() if r.started_at >= started.replace(microsecond=0)]
+    print_runs(runs)
+    return code, runs
 
 
 def run_crawl(ctx: Context, slugs: list[str], log_level: str = "WARNING", *, database_url: str | None = None,
@@ -171,17 +177,15 @@ def build(ctx: Context, out: str | None, base_url: str | None) -> None:
 
 
 def publish_feeds(ctx: Context, out: str | None, base_url: str | None):
-    from calls.regions import load_regions
     from digest import publish
-    from pipelines.consolidate import overrides_from
+    from pipelines.consolidate import configured_regions
 
     site = ctx.config.section("site")
     folder = Path(out or site.get("out") or ctx.config.data_dir / "site")
     if not folder.is_absolute():
         folder = (ctx.config.base_dir / folder) if not out else folder.resolve()
-    regions = load_regions(overrides_from(ctx.config) or None)
     return publish.build(ctx.store, folder, base_url=base_url or site.get("base_url", "http://localhost:8000/"),
-                         regions=regions, now=datetime.now(UTC))
+                         regions=configured_regions(ctx.config), now=datetime.now(UTC))
 
 
 @cli.command()
@@ -196,10 +200,9 @@ def email(ctx: Context, preview_dir: str, week: str | None) -> None:
 
 
 def write_email_previews(ctx: Context, folder: Path, week: str | None = None) -> list[Path]:
-    from calls.regions import load_regions
     from digest.email import EmailRenderer, build_message, write_preview
     from digest.select import select_digest
-    from pipelines.consolidate import overrides_from
+    from pipelines.consolidate import configured_regions
 
     settings = ctx.config.section("email")
     site = ctx.config.section("site").get("base_url", "http://localhost:8000/")
@@ -207,7 +210,7 @@ def write_email_previews(ctx: Context, folder: Path, week: str | None = None) ->
     sender = settings.get("sender", "grantdigest@grantdigest.invalid")
     department = settings.get("department", "")
     renderer, now, messages = EmailRenderer(), datetime.now(UTC), []
-    for region in load_regions(overrides_from(ctx.config) or None).values():
+    for region in configured_regions(ctx.config).values():
         digest = select_digest(ctx.store, region, now, week=week)
         for lang in region.digest_languages:
             rendered = renderer.render(digest, lang, site_url=site, unsubscribe_url=unsubscribe, department=department)
@@ -243,10 +246,7 @@ def probe_sources(ctx: Context, slugs: list[str]) -> None:
 @pass_ctx
 def run(ctx: Context, log_level: str) -> None:
     """The main job: crawl every enabled source, merge and classify, publish the feeds, preview the emails; report health."""
-    started = datetime.now(UTC)
-    code = run_crawl(ctx, [], log_level)
-    runs = [r for r in ctx.store.last_runs().values() if r.started_at >= started.replace(microsecond=0)]
-    print_runs(runs)
+    code, _ = crawl_and_report(ctx, [], log_level)
     click.echo(f"{ctx.store.count_calls()} calls in the store ({ctx.config.database_url})")
     report = publish_feeds(ctx, None, None)
     click.echo(f"feeds of {report.calls} published calls written to {report.out / 'feeds'}")
