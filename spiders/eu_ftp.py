@@ -240,13 +240,17 @@ def embedded_json(md: dict[str, Any], key: str) -> Any:
 
 
 def topic_budget(md: dict[str, Any], identifier: str) -> dict[str, Any] | None:
-    """This topic's entry of ``budgetOverview`` (the overview lists every topic of the call).
+    """This topic's entry of the search result's ``budgetOverview`` (see :func:`overview_budget`)."""
+    return overview_budget(embedded_json(md, "budgetOverview") or {}, identifier)
+
+
+def overview_budget(overview: dict[str, Any], identifier: str) -> dict[str, Any] | None:
+    """This topic's entry of a budget overview (the overview lists every topic of the call).
 
     Entries are keyed by an action id; the topic is named at the start of
     ``action`` (``"HORIZON-CL4-2025-04-DATA-03 - HORIZON-RIA …"``). A topic with
     several budget lines (e.g. one per year or per cut-off) has them merged.
     """
-    overview = embedded_json(md, "budgetOverview") or {}
     entries = [
         entry
         for group in (overview.get("budgetTopicActionMap") or {}).values()
@@ -389,7 +393,7 @@ def merge_details(call: Call, details: dict[str, Any]) -> Call:
     if not call.eligibility_text and details.get("conditions"):
         update["eligibility_text"] = html_to_text(details["conditions"], ELIGIBILITY_MAX) or None
     identifier = call.call_id or call.native_id
-    budget = topic_budget({"budgetOverview": [json.dumps(details.get("budgetOverviewJSONItem") or {})]}, identifier)
+    budget = overview_budget(details.get("budgetOverviewJSONItem") or {}, identifier)
     action = (details.get("actions") or [None])[0]
     if not call.deadlines:
         update["deadlines"] = topic_deadlines({}, budget, action)
