@@ -117,6 +117,56 @@ runs_table = sa.Table(
 )
 
 
+sends_table = sa.Table(
+    "sends",
+    metadata,
+    sa.Column("digest", sa.String(128), primary_key=True),
+    sa.Column("recipient", sa.String(320), primary_key=True),
+    sa.Column("state", sa.String(16), nullable=False, index=True),
+    sa.Column("attempts", sa.Integer, nullable=False, default=0),
+    sa.Column("message_id", sa.String(255)),
+    sa.Column("error", sa.Text),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("sent_at", UTCDateTime),
+)
+"""The send ledger: one row per (digest, recipient), written before and after each SMTP transaction."""
+
+approvals_table = sa.Table(
+    "approvals",
+    metadata,
+    sa.Column("week", sa.String(10), primary_key=True),
+    sa.Column("region", sa.String(64), primary_key=True),
+    sa.Column("approved_by", sa.String(255), nullable=False),
+    sa.Column("approved_at", UTCDateTime, nullable=False),
+    sa.Column("note", sa.Text),
+)
+"""An editor's approval of a week's digest (ISO week ``2026-W48``) for a region, or ``*`` for all."""
+
+editorial_table = sa.Table(
+    "editorial",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("action", sa.String(16), nullable=False),
+    sa.Column("target", sa.String(512), nullable=False, index=True),
+    sa.Column("region", sa.String(64), nullable=False),
+    sa.Column("lang", sa.String(16)),
+    sa.Column("text", sa.Text),
+    sa.Column("created_by", sa.String(255)),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)
+"""Editor controls that survive re-crawls: exclude / pin / note a call (by uid or official id) for a region or ``*``."""
+
+digests_table = sa.Table(
+    "digests",
+    metadata,
+    sa.Column("week", sa.String(10), primary_key=True),
+    sa.Column("region", sa.String(64), primary_key=True),
+    sa.Column("built_at", UTCDateTime, nullable=False),
+    sa.Column("document", sa.Text, nullable=False),
+)
+"""The archive: what each week's digest selected for each region, as JSON, kept as it was published."""
+
+
 class Outcome(StrEnum):
     """How a source's run ended."""
 
