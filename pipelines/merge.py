@@ -521,6 +521,8 @@ _FIELD_GROUPS: tuple[tuple[str, ...], ...] = (
     ("budget", "budget_raw", "grant_min", "grant_max", "grant_raw", "currency"),
     ("cofinancing_rate", "cofinancing_raw"),
 )
+EDITOR_SOURCE = "manual"
+"""The source of the editor's own entries (spiders/manual.py): they correct a call but never become its identity."""
 _SINGLE_FIELDS = ("call_id", "parent_call_id", "parent_call_title", "funder", "kind", "action_type", "status",
                   "expected_grants")
 _TEXT_FIELDS = ("summary", "eligibility_text")  # only in the merged title's language
@@ -531,7 +533,10 @@ def merge_group(group: Sequence[Call], authority: Mapping[str, int] | None = Non
     """One call from a group of duplicates.
 
     The most authoritative member (``authority`` rank, then latest ``last_seen``, then
-    uid) gives uid, source, native_id, url, title and language. Every other field is
+    uid) gives url, title and language, and uid, source and native_id too unless it is
+    an editor's correction (source ``manual``) of a crawled call: then the identity is
+    the best crawled member's, so feed ids and editor controls keep pointing at the
+    same call whether or not it is corrected. Every other field is
     the most authoritative non-empty value, except: fields that describe each other
     (deadlines; opens_at and its raw text; the money fields and their currency;
     programme id and name) come together from one member; summary and eligibility
@@ -562,6 +567,8 @@ def merge_group(group: Sequence[Call], authority: Mapping[str, int] | None = Non
     merged["provenance"] = _provenance(ranked, authority)
     merged["original_url"] = _original_url(ranked, top.url)
     # Every value comes from a validated Call, so a copy of the top member needs no re-validation.
+    identity = next((c for c in ranked if c.source != EDITOR_SOURCE), top)
+    merged.update(uid=identity.uid, source=identity.source, native_id=identity.native_id)
     call = top.model_copy(update=merged)
     call.content_hash = call.compute_hash()
     return call
