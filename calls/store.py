@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from calls import reasons
 from calls.schema import Call
 
 metadata = sa.MetaData(
@@ -376,8 +377,8 @@ class Store:
         ]
         class_rows = [
             {"uid": uid, "region": c.region, "score": int(c.score), "tier": str(c.tier), "eligibility": str(c.eligibility),
-             "reasons": json.dumps(list(c.reasons), ensure_ascii=False), "themes": json.dumps(list(c.matched_themes)),
-             "computed_at": built_at}
+             "reasons": json.dumps([reasons.encode(r) for r in c.reasons], ensure_ascii=False),
+             "themes": json.dumps(list(c.matched_themes)), "computed_at": built_at}
             for uid, c in classifications
         ]
         with self.engine.begin() as conn:
@@ -405,7 +406,8 @@ class Store:
         with self.engine.connect() as conn:
             for r in conn.execute(query):
                 out.setdefault(r.uid, []).append(StoredClassification(
-                    r.uid, r.region, r.score, r.tier, r.eligibility, tuple(json.loads(r.reasons)), tuple(json.loads(r.themes))))
+                    r.uid, r.region, r.score, r.tier, r.eligibility,
+                    tuple(reasons.decode(x) for x in json.loads(r.reasons)), tuple(json.loads(r.themes))))
         return out
 
     # -- runs --------------------------------------------------------------

@@ -31,6 +31,7 @@ from calls.store import StoredEvent
 from digest.i18n import (
     TEMPLATES_DIR, format_deadline, format_money, format_share, jinja_env, language_tag, translations,
 )
+from digest.reasons import say
 from digest.select import UPDATE_KINDS, Digest, DigestEntry
 
 HTML_TEMPLATE = "email/digest.mjml"
@@ -167,7 +168,7 @@ def call_view(entry: DigestEntry, digest: Digest, lang: str, t: Translations) ->
         days_left_text=days_text,
         grant=_grant(call.grant_min, call.grant_max, call.currency, lang, t) or _clean(call.grant_raw),
         cofinancing=_cofinancing(call.cofinancing_rate, lang, t) or _clean(call.cofinancing_raw),
-        reasons=tuple(r for r in (_clean(r) for r in entry.classification.reasons[:MAX_REASONS]) if r),
+        reasons=tuple(r for r in (_clean(say(r, lang)) for r in entry.classification.reasons[:MAX_REASONS]) if r),
         changes=tuple(dict.fromkeys(t.gettext(CHANGE_LABELS[e.kind]) for e in updates)),
         change_details=tuple(d for d in (_deadline_move(e, zone, lang, t) for e in updates) if d),
     )

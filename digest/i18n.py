@@ -119,7 +119,8 @@ def format_share(rate: Decimal | float, lang: str) -> str:
 def jinja_env(lang: str, loader: BaseLoader | None = None) -> Environment:
     """A Jinja2 environment in ``lang``: autoescaping (except ``.txt`` templates), gettext installed, format filters.
 
-    Filters: ``deadline(tz)``, ``day(tz)``, ``money(currency)``, ``share``.
+    Filters: ``deadline(tz)``, ``day(tz)``, ``money(currency)``, ``share``, ``reason`` (a classification's
+    reason, see :mod:`digest.reasons`) and ``term`` (a theme or applicant-type label).
     """
     tag = language_tag(lang)
     env = Environment(
@@ -133,4 +134,8 @@ def jinja_env(lang: str, loader: BaseLoader | None = None) -> Environment:
     env.filters["day"] = lambda dt, tz: format_day(dt, tz, tag)
     env.filters["money"] = lambda amount, currency: format_money(amount, currency, tag)
     env.filters["share"] = lambda rate: format_share(rate, tag)
+    from digest import reasons  # here: digest.reasons builds on this module
+
+    env.filters["reason"] = lambda reason: reasons.say(reason, tag)
+    env.filters["term"] = lambda label: reasons.term(label, tag)
     return env

@@ -35,12 +35,14 @@ from functools import lru_cache
 from typing import Any
 
 from calls.regions import (
+    Country,
     ProgrammeArea,
     ProgrammeAreas,
     RegionProfile,
     default_programme_areas,
     weight_table,
 )
+from calls.reasons import Names, Reason, Term
 from calls.schema import Call, Status
 
 
@@ -417,13 +419,15 @@ def _caps(
     """The highest tier each rule allows, with the sentence that explains it."""
     caps = []
     if mismatch:
-        caps.append((Tier.LOW, "ranked low because the readers cannot apply themselves"))
+        caps.append((Tier.LOW, Reason("ranked low because the readers cannot apply themselves")))
     if not themes and programme is not None and programme.kind in _RESEARCH:
-        caps.append((Tier.LOW, f"ranked low: a {programme.name} research topic outside the region's priorities"))
+        caps.append((Tier.LOW, Reason("ranked low: a %(programme)s research topic outside the region's priorities",
+                                      programme=programme.name)))
     if eligibility is Eligibility.UNKNOWN:
-        caps.append((Tier.RELEVANT, "not a top match while eligibility is unknown"))
+        caps.append((Tier.RELEVANT, Reason("not a top match while eligibility is unknown")))
     if urgent:
-        caps.append((Tier.RELEVANT, f"under {weights.ok_days} days left for a new application, so not a top match"))
+        caps.append((Tier.RELEVANT, Reason("under %(days)s days left for a new application, so not a top match",
+                                           days=weights.ok_days)))
     return caps
 
 
@@ -434,16 +438,16 @@ def _programme(call: Call, facts: _Facts, compiled: _Compiled) -> tuple[Programm
         return registry[call.programme_id], "registry"
     found = registry.by_call_id(call.call_id)
     if found is not None:
-        return found, f"call identifier {call.call_id}"
+        return found, Reason("call identifier %(id)s", id=call.call_id)
     found = registry.by_source(call.source)
     if found is not None:
-        return found, f"source {call.source}"
+        return found, Reason("source %(source)s", source=call.source)
     for hits in (facts.title, facts.body):
         aliases = compiled.programme_aliases
         named = sorted(((len(k), aliases[k]) for k in hits if k in aliases), reverse=True)
         # The longest alias wins ("Hungary–Slovakia–Romania–Ukraine" over "Romania–Ukraine"); a tie is ambiguous.
         if named and (len(named) == 1 or named[0][0] > named[1][0] or named[0][1] == named[1][1]):
-            return registry[named[0][1]], "the call's text"
+            return registry[named[0][1]], Term("the call's text")
     return None, ""
 
 
@@ -456,12 +460,14 @@ def _eligibility(
     if areas:
         own = areas & region.areas
         if own:
-            return Eligibility.ELIGIBLE, [f"call lists {', '.join(sorted(own))} ({region.name}) among eligible areas"]
+            return Eligibility.ELIGIBLE, [Reason("call lists %(areas)s (%(region)s) among eligible areas",
+                                                areas=tuple(sorted(own)), region=_name(region))]
         same_country = sorted(a for a in areas if a[:2] == country.code)
         if same_country:
-            return Eligibility.NOT_ELIGIBLE, [
-                f"call is limited to {', '.join(same_country)} in {country.name}; {region.name} is not among them"
-            ]
+            return Eligibility.NOT_ELIGIBLE, [Reason(
+                "call is limited to %(areas)s in %(country)s; %(region)s is not among them",
+                areas=tuple(same_country), country=_name(country), region=_name(region),
+            )]
 
     # 2. The call's own list of countries (or the country in an EuropeAid reference).
     countries = {c.strip().upper() for c in call.eligible_countries}
@@ -472,8 +478,9 @@ def _eligibility(
     if countries:
         if country.code not in countries:
             shown = ", ".join(sorted(countries)[:8]) + ("…" if len(countries) > 8 else "")
-            return Eligibility.NOT_ELIGIBLE, [f"call is open to applicants from {shown}, not {country.name}"]
-        evidence.append((Eligibility.ELIGIBLE, f"call is open to applicants from {country.name}"))
+            return Eligibility.NOT_ELIGIBLE, [Reason("call is open to applicants from %(countries)s, not %(country)s",
+                                                    countries=shown, country=_name(country))]
+        evidence.append((Eligibility.ELIGIBLE, Reason("call is open to applicants from %(country)s", country=_name(country))))
 
     # 3. The programme: area membership or association of the country.
     area_level = False
@@ -481,10 +488,10 @@ def _eligibility(
     named_country = [v for k, v in everything.items() if k in rules.country or k in rules.groups]
     if programme is not None and programme.says_anything:
         verdict, reason, area_level = _programme_verdict(programme, region, now, named_country[:1])
-        if how.startswith(("call identifier", "source")):
-            reason += f" (from {how})"
+        if isinstance(how, Reason):
+            reason = Reason("%(reason)s (from %(how)s)", reason=reason, how=how)
         elif how not in ("registry", ""):
-            reason += f" (programme recognised from {how})"
+            reason = Reason("%(reason)s (programme recognised from %(how)s)", reason=reason, how=how)
         if verdict is Eligibility.NOT_ELIGIBLE and not (countries and not area_level):
             return verdict, [reason]
         if verdict is not Eligibility.NOT_ELIGIBLE:
@@ -496,19 +503,21 @@ def _eligibility(
     own = [everything[k] for k in everything if k in rules.aliases]
     own += [everything[k] for k in everything if k in rules.gazetteer and rules.gazetteer[k] & region.areas]
     if own:
-        where = "eligibility conditions" if any(k in facts.eligibility for k in rules.aliases) else "call text"
-        evidence.append((Eligibility.ELIGIBLE, f"{where} names {region.name} (“{own[0]}”)"))
+        where = ("eligibility conditions name %(region)s (“%(quote)s”)" if any(k in facts.eligibility for k in rules.aliases)
+                 else "call text names %(region)s (“%(quote)s”)")
+        evidence.append((Eligibility.ELIGIBLE, Reason(where, region=_name(region), quote=own[0])))
         return _best(evidence)
     others = sorted({code for k in everything if k in rules.gazetteer for code in rules.gazetteer[k]} - region.areas)
     nationwide = [everything[k] for k in everything if k in rules.nationwide]
     if nationwide:
-        evidence.append((Eligibility.ELIGIBLE, f"call is open across {country.name} (“{nationwide[0]}”)"))
+        evidence.append((Eligibility.ELIGIBLE, Reason("call is open across %(country)s (“%(quote)s”)",
+                                                      country=_name(country), quote=nationwide[0])))
     elif others and not area_level and (programme is None or programme.kind not in _SUPRANATIONAL):
         named = [everything[k] for k in everything if k in rules.gazetteer][:3]
-        return Eligibility.NOT_ELIGIBLE, [
-            f"call is for other areas of {country.name} ({', '.join(others)}: “{'”, “'.join(named)}”), "
-            f"not {region.name}"
-        ]
+        return Eligibility.NOT_ELIGIBLE, [Reason(
+            "call is for other areas of %(country)s (%(areas)s: “%(quotes)s”), not %(region)s",
+            country=_name(country), areas=tuple(others), quotes="”, “".join(named), region=_name(region),
+        )]
     if not evidence and not named_country:
         foreign = _foreign(call, everything, rules)
         if foreign:
@@ -517,15 +526,20 @@ def _eligibility(
     in_text = [v for k, v in facts.main.items() if k in rules.country]
     groups = [v for k, v in everything.items() if k in rules.groups]
     if in_conditions:
-        evidence.append((Eligibility.ELIGIBLE, f"eligibility conditions name {country.name} (“{in_conditions[0]}”)"))
+        evidence.append((Eligibility.ELIGIBLE, Reason("eligibility conditions name %(country)s (“%(quote)s”)",
+                                                      country=_name(country), quote=in_conditions[0])))
     elif in_text:
-        evidence.append((Eligibility.LIKELY, f"call text mentions {country.name} (“{in_text[0]}”)"))
+        evidence.append((Eligibility.LIKELY, Reason("call text mentions %(country)s (“%(quote)s”)",
+                                                    country=_name(country), quote=in_text[0])))
     if groups:
-        evidence.append((Eligibility.LIKELY, f"call text names a group {country.name} belongs to (“{groups[0]}”)"))
+        evidence.append((Eligibility.LIKELY, Reason("call text names a group %(country)s belongs to (“%(quote)s”)",
+                                                    country=_name(country), quote=groups[0])))
     if _language_country(call) == country.code:
-        evidence.append((Eligibility.LIKELY, f"published in {call.language} for applicants in {country.name}"))
+        evidence.append((Eligibility.LIKELY, Reason("published in %(language)s for applicants in %(country)s",
+                                                    language=call.language, country=_name(country))))
     if not evidence:
-        return Eligibility.UNKNOWN, [f"no eligibility information about {country.name} or {region.name} found"]
+        return Eligibility.UNKNOWN, [Reason("no eligibility information about %(country)s or %(region)s found",
+                                            country=_name(country), region=_name(region))]
     return _best(evidence)
 
 
@@ -534,11 +548,18 @@ def _foreign(call: Call, everything: Mapping[str, str], rules: _RegionRules) -> 
     country = rules.region.country
     other = _language_country(call)
     if other and other != country.code:
-        return f"published in {call.language} for applicants in {other}, not {country.name}"
+        return Reason("published in %(language)s for applicants in %(other)s, not %(country)s",
+                      language=call.language, other=other, country=_name(country))
     named = [(v, rules.foreign[k]) for k, v in everything.items() if k in rules.foreign]
     if named:
-        return f"call is for applicants in {named[0][1]} (“{named[0][0]}”), not {country.name}"
+        return Reason("call is for applicants in %(other)s (“%(quote)s”), not %(country)s",
+                      other=named[0][1], quote=named[0][0], country=_name(country))
     return ""
+
+
+def _name(place: RegionProfile | Country) -> Names:
+    """A region's or country's name in every language it has one in."""
+    return Names(place.names, place.name)
 
 
 def _language_country(call: Call) -> str | None:
@@ -563,52 +584,62 @@ def _programme_verdict(
     """
     country = region.country
     status = programme.status_for(country.code)
-    unconfirmed = " (unconfirmed)" if status is not None and status.uncertain else ""
+    uncertain = status is not None and status.uncertain
+
+    def maybe(reason: Reason) -> Reason:
+        return Reason("%(reason)s (unconfirmed)", reason=reason) if uncertain else reason
+
+    names = {"country": _name(country), "programme": programme.name}
     if status is None:
-        return Eligibility.NOT_ELIGIBLE, f"{country.name} does not take part in {programme.name}", False
+        return Eligibility.NOT_ELIGIBLE, Reason("%(country)s does not take part in %(programme)s", **names), False
     if status.since is not None and now.date() < status.since:
-        since = f"{status.since:%d %b %Y}"
-        return Eligibility.NOT_ELIGIBLE, f"{country.name} takes part in {programme.name} only from {since}", False
+        return Eligibility.NOT_ELIGIBLE, Reason("%(country)s takes part in %(programme)s only from %(since)s",
+                                                since=status.since, **names), False
     if status.status == "not-associated":
-        return Eligibility.NOT_ELIGIBLE, f"{country.name} is not associated to {programme.name}{unconfirmed}", False
+        return Eligibility.NOT_ELIGIBLE, maybe(Reason("%(country)s is not associated to %(programme)s", **names)), False
     if status.status == "unknown":
-        return Eligibility.UNKNOWN, f"{country.name}'s participation in {programme.name} is not confirmed", False
+        return Eligibility.UNKNOWN, Reason("%(country)s's participation in %(programme)s is not confirmed", **names), False
     if status.status == "per-call":
-        return Eligibility.UNKNOWN, f"{programme.name} calls name their own target countries; this one names none", False
+        return Eligibility.UNKNOWN, Reason("%(programme)s calls name their own target countries; this one names none",
+                                           programme=programme.name), False
     if status.status == "partner":
-        return Eligibility.LIKELY, (
-            f"organisations from {country.name} can join {programme.name} projects as partners{unconfirmed}"
-        ), False
+        return Eligibility.LIKELY, maybe(Reason(
+            "organisations from %(country)s can join %(programme)s projects as partners", **names)), False
     if status.status == "partial":
         # Calls open to a partly participating country say so; silence means probably not.
         if named_country:
-            return Eligibility.ELIGIBLE, (
-                f"{country.name} takes part in selected {programme.name} actions "
-                f"and the call names it (“{named_country[0]}”)"
-            ), False
-        detail = f" ({status.note})" if status.note else ""
-        return Eligibility.UNKNOWN, (
-            f"{country.name} takes part in selected {programme.name} actions only{detail}; this call does not name it"
-        ), False
+            return Eligibility.ELIGIBLE, Reason(
+                "%(country)s takes part in selected %(programme)s actions and the call names it (“%(quote)s”)",
+                quote=named_country[0], **names), False
+        if status.note:
+            return Eligibility.UNKNOWN, Reason(
+                "%(country)s takes part in selected %(programme)s actions only (%(note)s); this call does not name it",
+                note=status.note, **names), False
+        return Eligibility.UNKNOWN, Reason(
+            "%(country)s takes part in selected %(programme)s actions only; this call does not name it", **names), False
     scope = programme.areas_in(country.code)
-    verb = "is associated to" if status.status == "associated" else "takes part in"
     if not scope:
         if programme.kind == "interreg":
-            return Eligibility.ELIGIBLE, f"{programme.name} covers the whole of {country.name}{unconfirmed}", True
-        return Eligibility.ELIGIBLE, f"{country.name} {verb} {programme.name}{unconfirmed}", False
+            return Eligibility.ELIGIBLE, maybe(Reason("%(programme)s covers the whole of %(country)s", **names)), True
+        if status.status == "associated":
+            return Eligibility.ELIGIBLE, maybe(Reason("%(country)s is associated to %(programme)s", **names)), False
+        return Eligibility.ELIGIBLE, maybe(Reason("%(country)s takes part in %(programme)s", **names)), False
     covered = scope & region.areas
+    region_name = _name(region)
     if not covered:
-        return Eligibility.NOT_ELIGIBLE, (
-            f"{programme.name} covers only {', '.join(sorted(scope))} in {country.name}, "
-            f"not {region.name} ({region.code})"
-        ), True
+        return Eligibility.NOT_ELIGIBLE, Reason(
+            "%(programme)s covers only %(areas)s in %(country)s, not %(region)s (%(code)s)",
+            areas=tuple(sorted(scope)), region=region_name, code=region.code, **names), True
     if covered <= programme.uncertain_areas:
-        return Eligibility.LIKELY, f"{programme.name} probably covers {region.name} (programme area unconfirmed)", True
+        return Eligibility.LIKELY, Reason("%(programme)s probably covers %(region)s (programme area unconfirmed)",
+                                          programme=programme.name, region=region_name), True
     parts = {a for a in region.areas if "-" in a and a != region.code}  # ISO 3166-2 subdivisions
     if region.code in covered or (parts and parts <= covered):
-        return Eligibility.ELIGIBLE, f"{programme.name} covers {region.name}", True
-    part = ", ".join(sorted(a for a in covered if "-" in a) or sorted(covered))
-    return Eligibility.ELIGIBLE, f"{programme.name} covers part of {region.name} ({part})", True
+        return Eligibility.ELIGIBLE, Reason("%(programme)s covers %(region)s", programme=programme.name,
+                                            region=region_name), True
+    part = tuple(sorted(a for a in covered if "-" in a) or sorted(covered))
+    return Eligibility.ELIGIBLE, Reason("%(programme)s covers part of %(region)s (%(areas)s)", programme=programme.name,
+                                        region=region_name, areas=part), True
 
 
 def _themes(
@@ -628,33 +659,37 @@ def _themes(
         matched.append(theme.id)
         total += theme.weight
         if words:
-            shown = f"keywords: {', '.join(words[:3])}"
+            shown = Reason("keywords: %(words)s", words=tuple(words[:3]))
         elif tagged:
-            shown = "tagged by the source"
+            shown = Reason("tagged by the source")
         else:
-            shown = f"{programme.name} is about it"
-        reasons.append(f"matches priority '{theme.label}' ({shown})")
+            shown = Reason("%(programme)s is about it", programme=programme.name)
+        reasons.append(Reason("matches priority '%(theme)s' (%(how)s)", theme=Term(theme.label), how=shown))
     points = min(weights.theme_max, round(weights.theme_per_weight * total))
     if not matched:
-        reasons.append(f"matches none of {rules.region.name}'s priority themes")
+        reasons.append(Reason("matches none of %(region)s's priority themes", region=_name(rules.region)))
     return tuple(matched), points, reasons
 
 
 def _applicants(call: Call, facts: _Facts, rules: _RegionRules, weights: Weights) -> tuple[int, list[str], bool]:
     region = rules.region
     types = set(call.applicant_types)
-    source = "call is open to"
+    listed = True
     if not types:
         types = {aid for key in facts.everything for aid in rules.applicants.get(key, ())}
-        source = "call text addresses"
+        listed = False
     if not types:
         return 0, [], False
     vocabulary = region.applicant_vocabulary
-    labels = lambda ids: ", ".join(vocabulary[i].label if i in vocabulary else i for i in sorted(ids))  # noqa: E731
+    labels = lambda ids: tuple(Term(vocabulary[i].label) if i in vocabulary else i for i in sorted(ids))  # noqa: E731
     fitting = types & region.applicant_types
     if fitting:
-        return weights.applicant_match, [f"{source} {labels(fitting)}, which are among the region's readers"], False
-    return weights.applicant_mismatch, [f"{source} {labels(types)} only, not the organisations this digest serves"], True
+        msgid = ("call is open to %(types)s, which are among the region's readers" if listed
+                 else "call text addresses %(types)s, which are among the region's readers")
+        return weights.applicant_match, [Reason(msgid, types=labels(fitting))], False
+    msgid = ("call is open to %(types)s only, not the organisations this digest serves" if listed
+             else "call text addresses %(types)s only, not the organisations this digest serves")
+    return weights.applicant_mismatch, [Reason(msgid, types=labels(types))], True
 
 
 def _deadline(
@@ -671,25 +706,33 @@ def _deadline(
         parsed = parsed[:1]
     upcoming = [(at, label) for at, label in parsed if at >= now]
     if call.status is Status.WITHDRAWN:
-        return 0, ["call was withdrawn"], True, False
+        return 0, [Reason("call was withdrawn")], True, False
     if call.status is Status.CLOSED and not (parsed and not upcoming):
-        return 0, ["call is closed (as the source reports)"], True, False
+        return 0, [Reason("call is closed (as the source reports)")], True, False
     if parsed and not upcoming:
-        return 0, [f"call is closed (deadline passed on {parsed[-1][0].astimezone(zone):%d %b %Y})"], True, False
+        return 0, [Reason("call is closed (deadline passed on %(date)s)", date=parsed[-1][0].astimezone(zone).date())], True, False
     if not upcoming:
         if call.opens_at is not None and call.opens_at > now:
-            opens = f"{call.opens_at.astimezone(zone):%d %b %Y}"
-            return weights.forthcoming, [f"opens on {opens}, no deadline yet: time to prepare"], False, False
-        return weights.deadline_unknown, ["no deadline published"], False, False
+            opens = call.opens_at.astimezone(zone).date()
+            return weights.forthcoming, [Reason("opens on %(date)s, no deadline yet: time to prepare", date=opens)], False, False
+        return weights.deadline_unknown, [Reason("no deadline published")], False, False
     at, label = upcoming[0]
     days = math.floor((at - now).total_seconds() / 86400)
-    stage = f" ({label})" if label and len(parsed) > 1 else ""
-    date_text = f"{at.astimezone(zone):%d %b %Y}"
+    day = at.astimezone(zone).date()
+
+    def deadline(msgid: str) -> Reason:
+        """The deadline sentence, naming the stage of a multi-stage call."""
+        if label and len(parsed) > 1:
+            return Reason(msgid.replace("deadline", "deadline (%(stage)s)", 1), stage=label, days=days, date=day)
+        return Reason(msgid, days=days, date=day)
+
     if days >= weights.ample_days:
-        return weights.deadline_ample, [f"deadline{stage} in {days} days ({date_text})"], False, False
+        return weights.deadline_ample, [deadline("deadline in %(days)s days (%(date)s)")], False, False
     if days >= weights.ok_days:
-        return weights.deadline_ok, [f"deadline{stage} in {days} days ({date_text})"], False, False
+        return weights.deadline_ok, [deadline("deadline in %(days)s days (%(date)s)")], False, False
     if days > weights.urgent_days:
-        return weights.deadline_short, [f"deadline{stage} in only {days} days ({date_text})"], False, True
-    when = "today" if days == 0 else "tomorrow" if days == 1 else f"in {days} days"
-    return weights.deadline_urgent, [f"deadline{stage} {when} ({date_text}): little time to apply"], False, True
+        return weights.deadline_short, [deadline("deadline in only %(days)s days (%(date)s)")], False, True
+    msgid = ("deadline today (%(date)s): little time to apply" if days == 0
+             else "deadline tomorrow (%(date)s): little time to apply" if days == 1
+             else "deadline in %(days)s days (%(date)s): little time to apply")
+    return weights.deadline_urgent, [deadline(msgid)], False, True

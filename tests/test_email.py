@@ -20,6 +20,7 @@ from calls.store import StoredClassification, StoredEvent
 from calls.testing import write_config
 from digest.email import EmailRenderer, build_message, safe_url, write_preview
 from digest.i18n import format_deadline, translations
+from digest.reasons import say
 from digest.select import Digest, DigestEntry, select_digest, week_bounds
 
 SITE = "https://grants.example.gov/vojvodina/"
@@ -82,7 +83,9 @@ def test_lviv_in_ukrainian(week49, renderer):
     for part in (mail.html, mail.text):
         assert kyiv in part
         assert "Залишилося 49 днів" in part  # 2 December → 20 January in Kyiv
-    reason = energy.classification.reasons[0]
+    english = energy.classification.reasons[0]
+    reason = say(english, "uk")  # the reasons are said in the reader's language too
+    assert reason != english and english not in mail.text
     assert reason in mail.text
     assert str(escape(reason)) in mail.html
     assert words("uk", "Why it matches")[0] in mail.html
