@@ -8,10 +8,10 @@ with the crawl's stats, judging the outcome so that a broken source is visible
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime
+from statistics import median
 from typing import Any
-
-from scrapy import signals
 
 from calls.store import Outcome, Store
 from pipelines.store import crawl_clock, crawler_store
@@ -35,11 +35,32 @@ class SpiderErrorCounter(logging.Handler):
             self.stats.inc_value(ERRORS)
 
 
-def judge(stats: dict[str, Any], finish_reason: str, previous_items: int | None) -> tuple[Outcome, str | None]:
+MEDIAN_RUNS = 5
+"""How many recent ok runs make a source's usual yield (their median)."""
+MIN_HISTORY = 3
+"""Ok runs needed before a drop against the median is judged at all."""
+DROP_RATIO = 0.5
+"""A run finding fewer than this share of the usual yield is degraded."""
+INVALID_RATIO = 0.2
+"""A run dropping more than this share of its items as invalid is degraded."""
+
+
+def judge(
+    stats: dict[str, Any], finish_reason: str, previous_items: int | Sequence[int] | None,
+) -> tuple[Outcome, str | None]:
     """The outcome of a run from its stats, and the reason when it is not plainly ok.
 
-    ``previous_items`` is what the last successful run of the source found.
+    ``previous_items`` is what the recent successful runs of the source found,
+    newest first (a single int: the last one only). A run is
+
+    - **failed** when the crawl ended early, or found nothing while logging
+      errors or while earlier runs found calls;
+    - **degraded** when it found nothing on a first run, logged errors, dropped
+      more than :data:`INVALID_RATIO` of its items as invalid, or found fewer
+      than :data:`DROP_RATIO` of the median of the last :data:`MEDIAN_RUNS` ok
+      runs (given at least :data:`MIN_HISTORY` of them).
     """
+    history = _history(previous_items)
     items = stats.get("item_scraped_count", 0)
     errors = stats.get(ERRORS, 0)
     invalid = stats.get("grantdigest/invalid", 0)
@@ -48,14 +69,32 @@ def judge(stats: dict[str, Any], finish_reason: str, previous_items: int | None)
     if items == 0:
         if errors:
             return Outcome.FAILED, f"no calls, {errors} error(s): {_first_error(stats)}"
-        if previous_items:
-            return Outcome.FAILED, f"no calls found; the last successful run found {previous_items}"
+        if history and history[0]:
+            return Outcome.FAILED, f"no calls found; the last successful run found {history[0]}"
         return Outcome.DEGRADED, "no calls found"
     if errors:
         return Outcome.DEGRADED, f"{errors} error(s) while crawling: {_first_error(stats)}"
-    if invalid and invalid >= items:
+    if invalid and invalid > INVALID_RATIO * (items + invalid):
         return Outcome.DEGRADED, f"{invalid} invalid item(s) dropped against {items} kept"
+    usual = usual_items(history)
+    if usual is not None and items < DROP_RATIO * usual:
+        return Outcome.DEGRADED, (
+            f"only {items} call(s) found; the median of the last {min(len(history), MEDIAN_RUNS)} successful runs is {usual:g}")
     return Outcome.OK, None
+
+
+def usual_items(history: Sequence[int]) -> float | None:
+    """The median yield of the newest :data:`MEDIAN_RUNS` ok runs, or None with fewer than :data:`MIN_HISTORY`."""
+    recent = list(history)[:MEDIAN_RUNS]
+    return float(median(recent)) if len(recent) >= MIN_HISTORY else None
+
+
+def _history(previous_items: int | Sequence[int] | None) -> list[int]:
+    if previous_items is None:
+        return []
+    if isinstance(previous_items, int):
+        return [previous_items]
+    return list(previous_items)
 
 
 def _first_error(stats: dict[str, Any]) -> str:
@@ -66,6 +105,12 @@ def _first_error(stats: dict[str, Any]) -> str:
         parts.append("HTTP " + ", ".join(statuses))
     parts += exceptions
     return "; ".join(parts) or "see the crawl log"
+
+
+def ok_history(store: Store, source: str, *, before: int | None = None, limit: int = 50) -> list[int]:
+    """Items found by the source's recent ok runs, newest first (runs up to id ``before``, excluded, when given)."""
+    runs = store.runs(source, limit=limit)
+    return [r.items for r in runs if r.outcome == Outcome.OK and (before is None or r.id < before)]
 
 
 class RunRecorder:
@@ -79,6 +124,8 @@ class RunRecorder:
 
     @classmethod
     def from_crawler(cls, crawler):
+        from scrapy import signals  # here: the judgement above is also read where Scrapy is not loaded (digest.health)
+
         ext = cls(crawler)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
@@ -96,8 +143,7 @@ class RunRecorder:
         if self.store is None or self.run_id is None:
             return
         stats = self.crawler.stats.get_stats()
-        previous = next((r.items for r in self.store.runs(spider.name, limit=20) if r.outcome == Outcome.OK), None)
-        outcome, why = judge(stats, reason, previous)
+        outcome, why = judge(stats, reason, ok_history(self.store, spider.name, before=self.run_id))
         self.store.finish_run(
             self.run_id,
             items=stats.get("item_scraped_count", 0),
