@@ -1,16 +1,21 @@
-"""Publishing the feeds: select from the store's digest view, render, swap into place atomically.
+"""Publishing the feeds and the static site: render both into one staging folder, swap it into place once.
 
-``grantdigest build --out DIR`` writes, for all calls and for each region::
+``grantdigest build --out DIR`` writes the site (see :mod:`digest.site`) and, for all calls and for each region::
 
     feeds/<scope>/atom.xml  rss.xml  feed.json  deadlines.ics  calls.csv  calls.json
     feeds/calls.schema.json
 
-where ``<scope>`` is ``all`` or a region id. A region's feeds hold the calls
-whose tier for it is top or relevant, with its reasons. Only open and
+where ``<scope>`` is ``all``, a region id, or ``theme-<id>`` for each theme in
+``[site] theme_feeds``. A region's feeds hold the calls whose tier for it is top
+or relevant, with its reasons said in the region's first digest language; a
+theme's feeds hold the calls whose classification for some region is top or
+relevant and matched that theme. Only open and
 forthcoming calls are published. Each item's "updated" time is its newest
 change event, so a call whose deadline moved reappears in readers as updated.
 Everything is built in a temporary folder beside ``DIR`` and swapped in with
-renames, so readers never see half a build.
+renames, so readers never see half a build; a file whose bytes did not change
+is hard-linked from the previous build instead of written again (it keeps its
+mtime), see :mod:`digest.site.incremental`.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -26,11 +31,18 @@ from pathlib import Path
 from calls.regions import RegionProfile
 from calls.schema import Call, Status
 from calls.store import Store, StoredClassification
-from digest import feeds
+from digest import editorial, feeds
+from digest.reasons import say
+from digest.site.build import SiteReport, build_site
+from digest.site.incremental import Writer
 
 PUBLISHED = (Status.OPEN, Status.FORTHCOMING)
 SHOWN_TIERS = ("top", "relevant")
 FEED_ID_NAMESPACE = uuid.UUID("2c0d1f5e-9a47-5b3c-8e61-7d2f4b9a0c15")
+
+
+class UnknownTheme(ValueError):
+    """A theme feed asked for a theme no region profile has."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +51,10 @@ class BuildReport:
     files: int
     calls: int
     scopes: dict[str, int]
+    site: SiteReport | None = None
+    written: int = 0
+    """Files written by this build; the rest were kept from the previous build (unchanged bytes)."""
+    unchanged: int = 0
 
 
 def feed_items(store: Store) -> tuple[list[tuple[Call, list[str]]], dict[str, datetime], dict[str, list[StoredClassification]]]:
@@ -56,48 +72,75 @@ def _item(call: Call, members: Sequence[str], newest: Mapping[str, datetime], re
     return feeds.FeedItem(call=call, updated=updated, reasons=reasons)
 
 
-def build(store: Store, out: Path, *, base_url: str, regions: Mapping[str, RegionProfile], now: datetime) -> BuildReport:
-    """Render every feed into ``out`` (replaced atomically); returns what was written."""
+def build(store: Store, out: Path, *, base_url: str, regions: Mapping[str, RegionProfile], now: datetime,
+          site: bool = True, sources: Mapping[str, object] | Iterable[object] | None = None,
+          theme_feeds: Iterable[str] = (), templates_dir: Path | None = None) -> BuildReport:
+    """Render every feed and (``site``) the static site into ``out``, replaced atomically; returns what was written.
+
+    ``sources`` (the configuration's ``Config.sources``) lists every source on the status page; without it,
+    the sources that ever ran are listed. ``theme_feeds``: theme ids (calls/data/regions.toml) that get feeds.
+    """
     base_url = base_url.rstrip("/") + "/"
+    themes = _theme_labels(regions)
+    unknown = [t for t in theme_feeds if t not in themes]
+    if unknown:
+        raise UnknownTheme(f"no theme {', '.join(map(repr, unknown))} in the regions' profiles; known: {', '.join(sorted(themes))}")
     merged, newest, classifications = feed_items(store)
+    edits = editorial.controls(store)
+    merged = [(c, m) for c, m in merged if not edits.excluded(c, editorial.ALL_REGIONS)]
     scopes: dict[str, list[feeds.FeedItem]] = {"all": [_item(c, m, newest) for c, m in merged]}
-    for region_id in regions:
+    titles: dict[str, tuple[str, str, str]] = {"all": ("grantdigest: all calls", "en", "Grant calls and technical assistance")}
+    for region_id, region in regions.items():
+        language = region.digest_languages[0] if region.digest_languages else "en"
         chosen = []
         for call, members in merged:
             verdict = next((c for c in classifications.get(call.uid, ()) if c.region == region_id), None)
-            if verdict is not None and verdict.tier in SHOWN_TIERS:
-                chosen.append(_item(call, members, newest, verdict.reasons))
+            if verdict is not None and verdict.tier in SHOWN_TIERS and not edits.excluded(call, region_id):
+                chosen.append(_item(call, members, newest, tuple(say(r, language) for r in verdict.reasons)))
         scopes[region_id] = chosen
+        titles[region_id] = (f"grantdigest: {region.names.get('en', region.id)}", language,
+                             f"Grant calls and technical assistance for {region.name}")
+    for theme in dict.fromkeys(theme_feeds):
+        scopes[f"theme-{theme}"] = [
+            _item(call, members, newest) for call, members in merged
+            if any(v.region in regions and v.tier in SHOWN_TIERS and theme in v.themes
+                   for v in classifications.get(call.uid, ()))]
+        titles[f"theme-{theme}"] = (f"grantdigest: {themes[theme]}", "en",
+                                    f"Grant calls and technical assistance: {themes[theme]}")
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    writer = Writer(staging, previous=out if out.is_dir() else None)
     files = 0
+    site_report = None
     try:
-        (staging / "feeds").mkdir()
-        (staging / "feeds" / "calls.schema.json").write_bytes(feeds.json_schema())
+        writer.write("feeds/calls.schema.json", feeds.json_schema())
         files += 1
         for scope, items in scopes.items():
-            files += _write_scope(staging / "feeds" / scope, scope, items, base_url, regions.get(scope), now)
+            files += _write_scope(writer, scope, items, base_url, titles[scope], now)
+        if site:
+            site_report = build_site(store, writer, regions=regions, now=now, sources=sources,
+                                     feed_scopes=list(scopes), templates_dir=templates_dir)
+            files += site_report.files
         _swap(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return BuildReport(out=out, files=files, calls=len(merged), scopes={k: len(v) for k, v in scopes.items()})
+    return BuildReport(out=out, files=files, calls=len(merged), scopes={k: len(v) for k, v in scopes.items()},
+                       site=site_report, written=writer.written, unchanged=writer.unchanged)
 
 
-def _write_scope(folder: Path, scope: str, items: list[feeds.FeedItem], base_url: str,
-                 region: RegionProfile | None, now: datetime) -> int:
-    folder.mkdir(parents=True)
-    language = region.digest_languages[0] if region and region.digest_languages else "en"
-    title = f"grantdigest: {region.names.get('en', region.id) if region else 'all calls'}"
+def _write_scope(writer: Writer, scope: str, items: list[feeds.FeedItem], base_url: str,
+                 heading: tuple[str, str, str], now: datetime) -> int:
+    title, language, description = heading
     updated = max((i.updated for i in items), default=now)
 
     def meta(name: str) -> feeds.FeedMeta:
         return feeds.FeedMeta(
             title=title, feed_url=f"{base_url}feeds/{scope}/{name}", site_url=base_url, language=language,
             id=f"urn:uuid:{uuid.uuid5(FEED_ID_NAMESPACE, base_url + scope)}", updated=updated,
-            description=f"Grant calls and technical assistance{' for ' + region.name if region else ''}",
+            description=description,
         )
 
     outputs = {
@@ -109,8 +152,17 @@ def _write_scope(folder: Path, scope: str, items: list[feeds.FeedItem], base_url
         "calls.json": feeds.json_export(items, generated=now),
     }
     for name, body in outputs.items():
-        (folder / name).write_bytes(body)
+        writer.write(f"feeds/{scope}/{name}", body)
     return len(outputs)
+
+
+def _theme_labels(regions: Mapping[str, RegionProfile]) -> dict[str, str]:
+    """Theme id → English label, over every region's profile."""
+    labels: dict[str, str] = {}
+    for region in regions.values():
+        for theme in region.themes:
+            labels.setdefault(theme.id, theme.label)
+    return labels
 
 
 def _swap(staging: Path, out: Path) -> None:
