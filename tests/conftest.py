@@ -12,6 +12,7 @@ from calls.config import load_config
 from calls.replay import Exchange, ReplayServer, load_tree
 from calls.store import Store
 
+pytest_plugins = ["browser"]  # headless Chromium fixtures (tests/browser.py)
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED_SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
 
