@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -142,27 +146,40 @@ def classify(ctx: Context) -> None:
 @click.argument("slugs", nargs=-1)
 @click.option("--probe", is_flag=True,
               help="Fetch SLUGS (default: every unverified source) once, live, into a scratch database, and show what was extracted.")
+@click.option("--check", is_flag=True, help="Exit 1 when an enabled source is degraded or failing (for monitoring).")
 @pass_ctx
-def sources(ctx: Context, slugs: tuple[str, ...], probe: bool) -> None:
-    """Each source: last run, items, errors, outcome (or, with --probe, a live check)."""
+def sources(ctx: Context, slugs: tuple[str, ...], probe: bool, check: bool) -> None:
+    """Each source's health: state, last run, calls found against the usual, recent runs, why (or, with --probe, a live check).
+
+    History reads oldest to newest: o ok, d degraded, f failing, . still running. See docs/health.md.
+    """
     if probe:
         probe_sources(ctx, list(slugs) or [s.slug for s in ctx.config.sources.values() if not s.verified])
         return
-    last = ctx.store.last_runs()
-    rows = []
-    for source in sorted(ctx.config.sources.values(), key=lambda s: s.slug):
-        run = last.get(source.slug)
-        rows.append((
-            source.slug,
-            "yes" if source.enabled else "no",
-            "yes" if source.verified else "NO",
-            run.started_at.strftime("%Y-%m-%d %H:%M") if run else "never",
-            str(run.items) if run else "-",
-            str(run.errors) if run else "-",
-            run.outcome.value if run else "-",
-            (run.reason or "") if run else "",
-        ))
-    _table(("source", "enabled", "verified", "last run (UTC)", "items", "errors", "outcome", "reason"), rows)
+    from digest.health import source_health, unhealthy
+
+    wanted = set(slugs)
+    try:
+        for slug in wanted:
+            ctx.config.source(slug)  # an unknown slug is an error, not an empty table
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    health = [h for h in source_health(ctx.store, ctx.config.sources, datetime.now(UTC)) if not wanted or h.slug in wanted]
+    rows = [(
+        h.slug,
+        "yes" if h.enabled else "no",
+        "yes" if ctx.config.sources[h.slug].verified else "NO",
+        h.state.upper() if h.state in ("degraded", "failing") else h.state,
+        h.last_run.strftime("%Y-%m-%d %H:%M") if h.last_run else "never",
+        next((r.outcome for r in h.history if r.outcome != "running"), "-"),
+        str(h.items) if h.items is not None else "-",
+        f"{h.median_items:g}" if h.median_items is not None else "-",
+        " ".join(r.state[0] if r.state != "never" else "." for r in reversed(h.history)),
+        _oneline(h.reason) if h.reason and h.state != "never" else "",
+    ) for h in health]
+    _table(("source", "enabled", "verified", "health", "last run (UTC)", "outcome", "items", "usual", "history", "reason"), rows)
+    if check and unhealthy(health):
+        raise SystemExit(1)
 
 
 @cli.command()
@@ -170,13 +187,17 @@ def sources(ctx: Context, slugs: tuple[str, ...], probe: bool) -> None:
 @click.option("--base-url", help="Public URL the folder is served at, for the feeds' absolute links (default: [site] base_url).")
 @pass_ctx
 def build(ctx: Context, out: str | None, base_url: str | None) -> None:
-    """Publish the feeds (Atom, RSS, JSON Feed, iCalendar, CSV, JSON) for all calls and for each region."""
+    """Publish the static site (uk, sr-Latn, sr-Cyrl, en) and the feeds (Atom, RSS, JSON Feed, iCalendar, CSV, JSON)."""
     report = publish_feeds(ctx, out, base_url)
-    click.echo(f"{report.files} files for {report.calls} published calls written to {report.out}")
+    click.echo(f"{report.files} files for {report.calls} published calls written to {report.out}"
+               f" ({report.written} written, {report.unchanged} unchanged)")
+    if report.site:
+        click.echo(f"site: {report.site.pages} pages, {report.site.written} written, {report.site.unchanged} unchanged;"
+                   f" open {report.out / 'index.html'}")
     _table(("feed", "calls"), [(scope, str(n)) for scope, n in report.scopes.items()])
 
 
-def publish_feeds(ctx: Context, out: str | None, base_url: str | None):
+def publish_feeds(ctx: Context, out: str | None, base_url: str | None, *, now: datetime | None = None):
     from digest import publish
     from pipelines.consolidate import configured_regions
 
@@ -185,21 +206,57 @@ def publish_feeds(ctx: Context, out: str | None, base_url: str | None):
     if not folder.is_absolute():
         folder = (ctx.config.base_dir / folder) if not out else folder.resolve()
     return publish.build(ctx.store, folder, base_url=base_url or site.get("base_url", "http://localhost:8000/"),
-                         regions=configured_regions(ctx.config), now=datetime.now(UTC))
+                         regions=configured_regions(ctx.config), now=now or datetime.now(UTC), sources=ctx.config.sources,
+                         theme_feeds=site.get("theme_feeds", ()))
 
 
 @cli.command()
-@click.option("--preview", "preview_dir", type=click.Path(file_okay=False), required=True,
+@click.option("--preview", "preview_dir", type=click.Path(file_okay=False),
               help="Write each region's digest as .eml and .html files here instead of sending.")
+@click.option("--send", "send_", is_flag=True,
+              help="Send every subscriber their region's digest over SMTP, once (needs the week approved: grantdigest approve).")
 @click.option("--week", help="ISO week to select, e.g. 2026-W48 (default: this week).")
+@click.option("--region", "regions", multiple=True, help="With --send: only this region's subscribers (repeatable).")
 @pass_ctx
-def email(ctx: Context, preview_dir: str, week: str | None) -> None:
-    """The weekly email of every region in each of its languages, as previews (sending comes with the subscribers)."""
-    written = write_email_previews(ctx, Path(preview_dir), week)
-    click.echo(f"{len(written)} files written to {preview_dir}")
+def email(ctx: Context, preview_dir: str | None, send_: bool, week: str | None, regions: tuple[str, ...]) -> None:
+    """The weekly email of every region: --preview DIR writes .eml/.html files, --send mails the subscribers (docs/email.md).
+
+    --send exits 1 when a message failed or was deferred (a re-run sends what is left, never twice).
+    """
+    if bool(preview_dir) == send_:
+        raise click.UsageError("give either --preview DIR or --send")
+    if preview_dir:
+        written = write_email_previews(ctx, Path(preview_dir), week)
+        click.echo(f"{len(written)} files written to {preview_dir}")
+        return
+    if not send_emails(ctx, week, regions).ok:
+        raise SystemExit(1)
 
 
-def write_email_previews(ctx: Context, folder: Path, week: str | None = None) -> list[Path]:
+def send_emails(ctx: Context, week: str | None = None, regions: tuple[str, ...] = ()):
+    """Send the digests (:func:`digest.send.send_digests`) and print the report; ClickException when nothing could start."""
+    from digest.select import WeekError
+    from digest.send import SendError, send_digests
+    from digest.subscribers import SubscriberError
+
+    try:
+        report = send_digests(ctx.config, ctx.store, week=week, regions=regions or None)
+    except (SendError, SubscriberError, WeekError, ConfigError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{report.sent} sent, {report.skipped} already sent before, {report.failed} failed, "
+               f"{report.deferred} deferred, {report.suppressed} unsubscribed")
+    for key, recipient, error in report.failures:
+        click.echo(f"  {key} → {recipient}: {error}", err=True)
+    for item in report.uncertain:
+        click.echo(f"  sent again after an interrupted attempt: {item}", err=True)
+    if report.aborted:
+        click.echo(f"stopped early: {report.aborted} (run it again to send the rest)", err=True)
+    return report
+
+
+def write_email_previews(ctx: Context, folder: Path, week: str | None = None, *, now: datetime | None = None) -> list[Path]:
+    """Every region's digest in each of its languages as .eml/.html previews, with the editor's controls applied."""
+    from digest import editorial
     from digest.email import EmailRenderer, build_message, write_preview
     from digest.select import select_digest
     from pipelines.consolidate import configured_regions
@@ -209,15 +266,82 @@ def write_email_previews(ctx: Context, folder: Path, week: str | None = None) ->
     unsubscribe = settings.get("unsubscribe_url", "https://grantdigest.invalid/unsubscribe")
     sender = settings.get("sender", "grantdigest@grantdigest.invalid")
     department = settings.get("department", "")
-    renderer, now, messages = EmailRenderer(), datetime.now(UTC), []
+    renderer, now, messages = EmailRenderer(), now or datetime.now(UTC), []
+    edits = editorial.controls(ctx.store)
     for region in configured_regions(ctx.config).values():
-        digest = select_digest(ctx.store, region, now, week=week)
+        digest = select_digest(ctx.store, region, now, week=week, exclude=edits.exclusions(region.id),
+                               pinned=edits.pins(region.id))
         for lang in region.digest_languages:
-            rendered = renderer.render(digest, lang, site_url=site, unsubscribe_url=unsubscribe, department=department)
+            rendered = renderer.render(digest, lang, site_url=site, unsubscribe_url=unsubscribe, department=department,
+                                       controls=edits)
             message = build_message(rendered, sender=sender, recipient=f"preview-{region.id}@grantdigest.invalid",
                                     unsubscribe_url=unsubscribe)
             messages.append((f"{digest.week}-{region.id}-{lang}", message, rendered))
     return write_preview(messages, folder)
+
+
+@cli.command()
+@click.option("--week", help="ISO week, e.g. 2026-W48 (default: this week in the region's zone, [schedule] timezone for '*').")
+@click.option("--region", default="*", show_default=True, help="Region id, or '*' for every region.")
+@click.option("--by", "by", help="Who approves (default: $USER).")
+@click.option("--note", help="A note kept with the approval.")
+@click.option("--list", "list_", is_flag=True, help="List the approvals (of --week, when given) instead.")
+@pass_ctx
+def approve(ctx: Context, week: str | None, region: str, by: str | None, note: str | None, list_: bool) -> None:
+    """Approve a week's digest for sending (grantdigest email --send requires it unless [email] require_approval = false)."""
+    from digest import approval
+    from digest.schedule import read_schedule
+    from digest.select import WeekError, iso_week
+    from pipelines.consolidate import configured_regions
+
+    if list_:
+        rows = approval.approvals(ctx.store, week)
+        _table(("week", "region", "approved by", "at (UTC)", "note"),
+               [(a.week, a.region, a.approved_by, a.approved_at.strftime("%Y-%m-%d %H:%M"), a.note or "") for a in rows])
+        return
+    regions = configured_regions(ctx.config)
+    if region != approval.ALL_REGIONS and region not in regions:
+        raise click.BadParameter(f"unknown region {region!r}; known: {', '.join(sorted(regions))} or '*'", param_hint="--region")
+    zone = regions[region].zone if region in regions else read_schedule(ctx.config).timezone
+    by = by or os.environ.get("USER") or os.environ.get("LOGNAME")
+    if not by:
+        raise click.BadParameter("say who approves", param_hint="--by")
+    try:
+        done = approval.approve(ctx.store, week or iso_week(datetime.now(UTC), zone), region, by=by, note=note)
+    except WeekError as exc:
+        raise click.BadParameter(str(exc), param_hint="--week") from None
+    click.echo(f"{done.week} approved for {'every region' if done.region == '*' else done.region} by {done.approved_by}")
+
+
+@cli.command()
+@click.argument("address", required=False)
+@click.option("--token", help="The token of an unsubscribe link (?token=…), instead of ADDRESS.")
+@pass_ctx
+def unsubscribe(ctx: Context, address: str | None, token: str | None) -> None:
+    """Stop sending to ADDRESS (or to the subscriber an unsubscribe --token was made for): adds it to the suppression list."""
+    from digest.send import EmailSettings, SendError
+    from digest.subscribers import AddressError, SubscriberError, find_by_token, load_subscribers, suppress
+    from pipelines.consolidate import configured_regions
+
+    if bool(address) == bool(token):
+        raise click.UsageError("give either ADDRESS or --token")
+    settings = EmailSettings.from_config(ctx.config)
+    if token:
+        if settings.subscribers is None:
+            raise click.ClickException("[email] subscribers is not set: a token is looked up among the subscribers")
+        try:
+            found = find_by_token(load_subscribers(settings.subscribers, configured_regions(ctx.config)),
+                                  settings.secret(), token)
+        except (SendError, SubscriberError) as exc:
+            raise click.ClickException(str(exc)) from None
+        if found is None:
+            raise click.ClickException("no subscriber has this token (already removed, or the secret changed)")
+        address = found.email
+    try:
+        added = suppress(settings.suppression, address, reason="token" if token else "by hand")
+    except AddressError as exc:
+        raise click.BadParameter(str(exc), param_hint="ADDRESS") from None
+    click.echo(f"{address} {'unsubscribed' if added else 'was already unsubscribed'} ({settings.suppression})")
 
 
 @cli.command()
@@ -245,15 +369,283 @@ def probe_sources(ctx: Context, slugs: list[str]) -> None:
 @click.option("--log-level", default="WARNING", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
 @pass_ctx
 def run(ctx: Context, log_level: str) -> None:
-    """The main job: crawl every enabled source, merge and classify, publish the feeds, preview the emails; report health."""
-    code, _ = crawl_and_report(ctx, [], log_level)
-    click.echo(f"{ctx.store.count_calls()} calls in the store ({ctx.config.database_url})")
-    report = publish_feeds(ctx, None, None)
-    click.echo(f"feeds of {report.calls} published calls written to {report.out / 'feeds'}")
-    previews = write_email_previews(ctx, ctx.config.data_dir / "email-preview")
-    click.echo(f"{len(previews)} email previews written to {ctx.config.data_dir / 'email-preview'}")
-    if code != 0:
-        raise SystemExit(code)
+    """The main job: crawl every enabled source, merge and classify, publish the site and feeds, prepare the emails, check health.
+
+    The emails are written as previews to DATA_DIR/email-preview, and sent too with [email] send = true once the
+    week is approved. Prints a line per stage with its time (plain timestamped lines when not on a terminal).
+    """
+    job = main_job(ctx, log_level=log_level)
+    if job.code != 0:
+        raise SystemExit(job.code)
+
+
+class Stages:
+    """Progress of a multi-stage job: on a terminal, a numbered, coloured line per stage with its elapsed time;
+    otherwise (a log file, a pipe) plain timestamped lines."""
+
+    def __init__(self, total: int, *, tty: bool | None = None):
+        self.total, self.number = total, 0
+        self.tty = sys.stdout.isatty() if tty is None else tty
+        self.started = time.monotonic()
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        self.number += 1
+        label, start = f"[{self.number}/{self.total}] {name}", time.monotonic()
+        self._say(f"{label} …" if self.tty else f"{name}: started", bold=True)
+        try:
+            yield
+        except BaseException:
+            elapsed = time.monotonic() - start
+            self._say(f"{label} failed after {elapsed:.1f}s" if self.tty else f"{name}: failed after {elapsed:.1f}s", fg="red")
+            raise
+        elapsed = time.monotonic() - start
+        self._say(f"{label} ✓ {elapsed:.1f}s" if self.tty else f"{name}: done in {elapsed:.1f}s", fg="green")
+
+    def finish(self, summary: str) -> None:
+        self._say(f"{summary} ({time.monotonic() - self.started:.1f}s in all)", bold=True)
+
+    def _say(self, text: str, **style) -> None:
+        if self.tty:
+            click.secho(text, **style)
+        else:
+            click.echo(f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ} {text}")
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """What the main job produced: its exit status, where the outputs are, and every enabled source's health."""
+
+    code: int
+    site: Path
+    previews: Path
+    health: list
+    published: int = 0
+    """Calls on the site and in the feeds."""
+
+
+def main_job(ctx: Context, *, log_level: str = "WARNING", site_out: Path | None = None, previews: Path | None = None,
+             now: datetime | None = None, after_crawl: Callable[[Context], None] | None = None,
+             send: bool = True, stages: Stages | None = None, crawl: bool = True) -> JobResult:
+    """Crawl, publish, prepare the emails, check health: ``grantdigest run``, ``grantdigest demo`` and,
+    with ``crawl`` False, the scheduler's weekly digest job.
+
+    ``now`` pins the clock of publishing and selection; ``after_crawl`` runs between the crawl and publishing;
+    ``send`` False never mails anything (no digest, no health alert).
+    """
+    from digest.health import source_health, unhealthy
+
+    stages = stages or Stages(4 if crawl else 3)
+    previews = previews or ctx.config.data_dir / "email-preview"
+    code = 0
+    if crawl:
+        with stages.stage("crawl every enabled source"):
+            code, _ = crawl_and_report(ctx, [], log_level)
+            if after_crawl:
+                after_crawl(ctx)
+            click.echo(f"{ctx.store.count_calls()} calls in the store ({ctx.config.database_url})")
+    with stages.stage("publish the site and feeds"):
+        report = publish_feeds(ctx, str(site_out) if site_out else None, None, now=now)
+        click.echo(f"site and feeds of {report.calls} published calls written to {report.out}")
+    with stages.stage("prepare the emails"):
+        written = write_email_previews(ctx, previews, now=now)
+        click.echo(f"{len(written)} email preview files written to {previews}")
+        if send and ctx.config.section("email").get("send") is True:
+            code = send_from_run(ctx) or code
+    with stages.stage("check source health"):
+        health = source_health(ctx.store, ctx.config.enabled_sources(), now or datetime.now(UTC))
+        problems = unhealthy(health)
+        for h in problems:
+            click.echo(f"{h.slug}: {h.state} — {_oneline(h.reason or '')}")
+        if send and problems:
+            alert_editor(ctx, problems, now or datetime.now(UTC))
+    states = [h.state for h in health]
+    stages.finish("sources: " + (", ".join(f"{states.count(s)} {s}" for s in ("ok", "degraded", "failing", "never")
+                                           if s in states) or "none enabled"))
+    return JobResult(code, report.out, previews, health, report.calls)
+
+
+def alert_editor(ctx: Context, problems: list, now: datetime) -> bool:
+    """Mail the ``[health] alert_to`` address about degraded and failing sources; whether a message went out."""
+    from digest.health import alert_message
+    from digest.send import SendError, mailer_from_config
+
+    recipient = ctx.config.section("health").get("alert_to")
+    if not recipient:
+        return False
+    sender = ctx.config.section("email").get("sender", "grantdigest@grantdigest.invalid")
+    message = alert_message(problems, sender=sender, recipient=recipient, now=now)
+    if message is None:
+        return False
+    try:
+        with mailer_from_config(ctx.config) as mailer:
+            mailer.send(message)
+    except (SendError, ConfigError, OSError) as exc:
+        click.echo(f"health alert to {recipient} not sent: {exc}", err=True)
+        return False
+    click.echo(f"health alert sent to {recipient}")
+    return True
+
+
+@cli.command()
+@click.option("--out", default="grantdigest-demo", show_default=True, type=click.Path(file_okay=False),
+              help="Folder for everything the demo writes (a new or empty folder, or an earlier demo's).")
+@click.option("--log-level", default="ERROR", show_default=True, type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
+              help="Scrapy's log level.")
+def demo(out: str, log_level: str) -> None:
+    """The main job, offline, on a bundled snapshot of a few sources: writes the site, feeds and email previews to --out.
+
+    Serves the snapshot on 127.0.0.1 itself and uses a scratch database in --out: your configuration and
+    database are not touched. Shows the product as of the week the snapshot was recorded (2026-W48).
+    """
+    from calls.replay import ReplayServer
+    from digest import demo as demoing
+    from pipelines.consolidate import consolidate_configured
+
+    try:
+        layout = demoing.prepare(Path(out))
+        trees = demoing.mirror_trees()
+    except demoing.DemoError as exc:
+        raise click.ClickException(str(exc)) from None
+
+    def as_recorded(ctx: Context) -> None:
+        demoing.pin_clock(ctx.store, demoing.CRAWLED_AT)
+        consolidate_configured(ctx.config, ctx.store, now=demoing.CRAWLED_AT)
+
+    with ReplayServer(*trees) as server:
+        ctx = Context(str(layout.config), server.url)
+        try:
+            job = main_job(ctx, log_level=log_level, site_out=layout.site, previews=layout.previews,
+                           now=demoing.DEMO_NOW, after_crawl=as_recorded, send=False)
+        finally:
+            if ctx._store is not None:
+                ctx.store.close()
+    click.echo("")
+    click.echo(f"The demo shows week 2026-W48 as recorded ({demoing.DEMO_NOW:%Y-%m-%d}), whatever today's date.")
+    entry = demoing.site_entry(layout)
+    click.echo(f"  site:           {entry.as_uri() if entry else '(not built)'}")
+    click.echo(f"  feeds:          {layout.feeds}")
+    click.echo(f"  email previews: {layout.previews} (.eml for a mail client, .html for a browser)")
+    click.echo(f"  source health:  grantdigest --config {layout.config} sources")
+    troubled = [h.slug for h in job.health if h.state in ("degraded", "failing")]
+    if troubled:
+        click.echo(f"The snapshot replays the errors it recorded ({', '.join(troubled)}): the status page and the emails "
+                   "show how a source in trouble is reported while the others still go out.")
+    if job.code != 0:
+        raise SystemExit(job.code)
+
+
+def send_from_run(ctx: Context) -> int:
+    """``run`` with ``[email] send = true``: send when this week is approved, else say what to approve; exit status."""
+    from digest.send import NotApproved
+
+    try:
+        return 0 if send_emails(ctx).ok else 1
+    except click.ClickException as exc:
+        click.echo(f"emails not sent: {exc.format_message()}", err=True)
+        # send_emails raised it while handling the SendError (``from None`` hides it, __context__ keeps it)
+        return 0 if isinstance(exc.__context__, NotApproved) else 1
+
+
+# -- editor controls (docs/editor.md) -------------------------------------------------
+
+
+def _control_region(ctx: Context, region: str) -> str:
+    from digest.editorial import ALL_REGIONS
+    from pipelines.consolidate import configured_regions
+
+    regions = configured_regions(ctx.config)
+    if region != ALL_REGIONS and region not in regions:
+        raise click.BadParameter(f"unknown region {region!r}; known: {', '.join(sorted(regions))} or '*'", param_hint="--region")
+    return region
+
+
+def _edit(ctx: Context, action: str, call: str, region: str, remove: bool, **fields) -> None:
+    """Add (or with ``remove`` drop) one control and say what it now designates."""
+    from digest import editorial
+
+    region = _control_region(ctx, region)
+    where = "every region" if region == editorial.ALL_REGIONS else region
+    if remove:
+        n = editorial.remove_control(ctx.store, action, call, region, lang=fields.get("lang"))
+        click.echo(f"{n} {action} control(s) on {call} for {where} removed")
+        if n == 0:
+            raise SystemExit(1)
+        return
+    try:
+        control_id = editorial.add_control(ctx.store, action, call, region, **fields)
+    except editorial.ControlError as exc:
+        raise click.ClickException(str(exc)) from None
+    resolved = editorial.controls(ctx.store).resolve(call)
+    click.echo(f"#{control_id} {action} {call} for {where}" + (f" (now the call {resolved})" if resolved and resolved != call else ""))
+    if resolved is None:
+        click.echo(f"note: no stored call matches {call!r} yet; the control applies once one does", err=True)
+
+
+@cli.command()
+@click.argument("call")
+@click.option("--region", default="*", show_default=True, help="Region id, or '*' for every region.")
+@click.option("--by", "by", envvar="USER", help="Who decides (default: $USER).")
+@click.option("--remove", is_flag=True, help="Lift the exclusion instead.")
+@pass_ctx
+def exclude(ctx: Context, call: str, region: str, by: str | None, remove: bool) -> None:
+    """Keep CALL out of --region's digest email, site pages and feeds (kept across re-crawls).
+
+    CALL is the call's uid (as on the site and in exports), a source page's uid, or the official call id.
+    """
+    _edit(ctx, "exclude", call, region, remove, **({} if remove else {"by": by}))
+
+
+@cli.command()
+@click.argument("call")
+@click.option("--region", default="*", show_default=True, help="Region id, or '*' for every region.")
+@click.option("--by", "by", envvar="USER", help="Who decides (default: $USER).")
+@click.option("--remove", is_flag=True, help="Unpin instead.")
+@pass_ctx
+def pin(ctx: Context, call: str, region: str, by: str | None, remove: bool) -> None:
+    """Put CALL at the top of --region's digest, even when its score is low (kept across re-crawls).
+
+    CALL is the call's uid (as on the site and in exports), a source page's uid, or the official call id.
+    """
+    _edit(ctx, "pin", call, region, remove, **({} if remove else {"by": by}))
+
+
+@cli.command()
+@click.argument("call")
+@click.argument("text", required=False)
+@click.option("--lang", help="Language the note is written in: uk, sr-Latn, sr-Cyrl or en (readers of that language see it).")
+@click.option("--region", default="*", show_default=True, help="Region id, or '*' for every region.")
+@click.option("--by", "by", envvar="USER", help="Who writes (default: $USER).")
+@click.option("--remove", is_flag=True, help="Remove the notes on CALL for --region (of --lang only, when given).")
+@pass_ctx
+def note(ctx: Context, call: str, text: str | None, lang: str | None, region: str, by: str | None, remove: bool) -> None:
+    """Add the editor's note TEXT to CALL, shown with it in the digest email and on the site.
+
+    CALL is the call's uid (as on the site and in exports), a source page's uid, or the official call id.
+    """
+    if remove:
+        _edit(ctx, "note", call, region, True, lang=lang)
+    else:
+        _edit(ctx, "note", call, region, False, text=text, lang=lang, by=by)
+
+
+@cli.command()
+@click.option("--remove", "remove_ids", type=int, multiple=True, metavar="ID", help="Remove the control with this id (repeatable).")
+@pass_ctx
+def controls(ctx: Context, remove_ids: tuple[int, ...]) -> None:
+    """List the editor controls (exclude, pin, note), or remove some by id."""
+    from digest import editorial
+
+    if remove_ids:
+        missing = [i for i in remove_ids if not editorial.delete_control(ctx.store, i)]
+        click.echo(f"{len(remove_ids) - len(missing)} control(s) removed")
+        if missing:
+            raise click.ClickException(f"no control with id {', '.join(map(str, missing))}")
+        return
+    found = editorial.controls(ctx.store)
+    _table(("id", "action", "call", "region", "lang", "by", "at (UTC)", "now the call", "note"),
+           [(str(c.id), c.action, c.target, c.region, c.lang or "", c.by or "", c.at.strftime("%Y-%m-%d %H:%M"),
+             found.resolve(c.target) or "(none yet)", _oneline(c.text or "")[:60]) for c in found.items])
 
 
 def print_runs(runs: list[Run]) -> None:
@@ -261,6 +653,11 @@ def print_runs(runs: list[Run]) -> None:
         ("source", "outcome", "items", "invalid", "errors", "reason"),
         [(r.source, r.outcome.value, str(r.items), str(r.invalid), str(r.errors), r.reason or "") for r in sorted(runs, key=lambda r: r.source)],
     )
+
+
+def _oneline(text: str) -> str:
+    """A reason on one table line (scraped error text may hold newlines)."""
+    return " ".join(text.split())
 
 
 def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:

@@ -28,6 +28,7 @@ from babel.support import Translations
 from mjml import mjml2html
 
 from calls.store import StoredEvent
+from digest.editorial import Controls
 from digest.i18n import (
     TEMPLATES_DIR, format_deadline, format_money, format_share, jinja_env, language_tag, translations,
 )
@@ -78,6 +79,8 @@ class CallView:
     reasons: tuple[str, ...]
     changes: tuple[str, ...]
     change_details: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+    """The editor's notes on the call for this region, in the email's language (digest.editorial)."""
 
 
 class EmailRenderer:
@@ -87,6 +90,7 @@ class EmailRenderer:
         self.templates_dir = Path(templates_dir or TEMPLATES_DIR)
         self._envs: dict[str, jinja2.Environment] = {}
         self._compiled: dict[tuple[str, str], jinja2.Template] = {}
+        self._contexts: dict[tuple, tuple[Digest, Controls | None, dict]] = {}
 
     def env(self, lang: str) -> jinja2.Environment:
         """The per-recipient Jinja2 environment of ``lang`` (autoescape on except for ``.txt``)."""
@@ -107,10 +111,14 @@ class EmailRenderer:
 
     def render(
         self, digest: Digest, lang: str, *, site_url: str, unsubscribe_url: str, department: str,
+        controls: Controls | None = None,
     ) -> RenderedEmail:
-        """``digest`` in ``lang`` for one recipient, whose own ``unsubscribe_url`` goes in the footer."""
+        """``digest`` in ``lang`` for one recipient, whose own ``unsubscribe_url`` goes in the footer.
+
+        ``controls`` (:func:`digest.editorial.controls`) adds the editor's notes to the calls.
+        """
         tag = language_tag(lang)
-        context = digest_context(digest, tag, site_url=site_url, department=department)
+        context = dict(self._shared_context(digest, tag, site_url, department, controls))
         context["unsubscribe_url"] = safe_url(unsubscribe_url)
         if context["unsubscribe_url"] is None:
             raise ValueError(f"every email needs an http(s) unsubscribe link, got {unsubscribe_url!r}")
@@ -118,8 +126,21 @@ class EmailRenderer:
         text = self.env(tag).get_template(TEXT_TEMPLATE).render(context).rstrip("\n") + "\n"
         return RenderedEmail(subject=context["subject"], html=html, text=text, lang=tag)
 
+    def _shared_context(self, digest: Digest, lang: str, site_url: str, department: str,
+                        controls: Controls | None) -> dict:
+        """:func:`digest_context`, formatted once per digest × language and reused for every recipient."""
+        key = (id(digest), lang, site_url, department, id(controls))
+        hit = self._contexts.get(key)
+        if hit is not None and hit[0] is digest and hit[1] is controls:  # the same objects, not a reused id
+            return hit[2]
+        if len(self._contexts) >= 64:
+            self._contexts.clear()
+        context = digest_context(digest, lang, site_url=site_url, department=department, controls=controls)
+        self._contexts[key] = (digest, controls, context)
+        return context
 
-def digest_context(digest: Digest, lang: str, *, site_url: str, department: str) -> dict:
+
+def digest_context(digest: Digest, lang: str, *, site_url: str, department: str, controls: Controls | None = None) -> dict:
     """The template fields of ``digest`` in ``lang`` that are the same for every recipient."""
     t = translations(lang)
     region = digest.region
@@ -137,7 +158,8 @@ def digest_context(digest: Digest, lang: str, *, site_url: str, department: str)
         "failed": failed,
         "failed_notice": t.gettext("Some sources could not be read this week: %(sources)s") % {"sources": failed},
         "empty": digest.is_empty,
-        "sections": {key: [call_view(e, digest, lang, t) for e in entries] for key, entries in digest.sections.items()},
+        "sections": {key: [call_view(e, digest, lang, t, _notes(controls, e, digest, lang)) for e in entries]
+                     for key, entries in digest.sections.items()},
         "site_url": safe_url(site_url),
         "see_all": t.ngettext("See the %(num)d call", "See all %(num)d calls", digest.total_matching)
         % {"num": digest.total_matching},
@@ -147,7 +169,7 @@ def digest_context(digest: Digest, lang: str, *, site_url: str, department: str)
     }
 
 
-def call_view(entry: DigestEntry, digest: Digest, lang: str, t: Translations) -> CallView:
+def call_view(entry: DigestEntry, digest: Digest, lang: str, t: Translations, notes: Iterable[str] = ()) -> CallView:
     """One entry as the email shows it: deadline and days left in the region's zone, money in ``lang``."""
     call, zone = entry.call, digest.region.zone
     deadline = entry.deadline_local(zone)
@@ -171,7 +193,12 @@ def call_view(entry: DigestEntry, digest: Digest, lang: str, t: Translations) ->
         reasons=tuple(r for r in (_clean(say(r, lang)) for r in entry.classification.reasons[:MAX_REASONS]) if r),
         changes=tuple(dict.fromkeys(t.gettext(CHANGE_LABELS[e.kind]) for e in updates)),
         change_details=tuple(d for d in (_deadline_move(e, zone, lang, t) for e in updates) if d),
+        notes=tuple(n for n in (_clean(note) for note in notes) if n),
     )
+
+
+def _notes(controls: Controls | None, entry: DigestEntry, digest: Digest, lang: str) -> list[str]:
+    return [n.text for n in controls.notes(entry.call, digest.region.id, lang)] if controls else []
 
 
 def safe_url(url: str | None) -> str | None:

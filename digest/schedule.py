@@ -5,7 +5,7 @@ APScheduler 3 with cron triggers from the ``[schedule]`` table of the config::
     [schedule]
     timezone = "Europe/Kyiv"        # zone the cron fields are read in
     crawl = "0 6 * * *"             # crawl every enabled source daily; "" turns the job off
-    digest = "0 7 * * mon"          # publish the feeds weekly; "" turns the job off
+    digest = "0 7 * * mon"          # weekly: site, feeds, emails, health alert; "" turns it off
     misfire_grace_time = 3600       # seconds a missed run may still start late
     sources = []                    # crawl only these slugs (default: every enabled source)
     crawl_timeout = 14400           # seconds before a hung crawl is killed
@@ -26,7 +26,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
@@ -130,25 +131,45 @@ def crawl_job(config_path: str | None) -> int:
 
 @dataclass
 class _Context:
-    """The two attributes :func:`digest.cli.publish_feeds` reads from the CLI's context."""
+    """What :func:`digest.cli.main_job` reads from the CLI's context when it does not crawl."""
 
     config: Config
     store: Store
+    mirror: str | None = None
+
+
+class _LogStages:
+    """:class:`digest.cli.Stages` for a daemon: each stage's start and end go to the log."""
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        started = time.monotonic()
+        log.info("%s: started", name)
+        yield
+        log.info("%s: done in %.1f s", name, time.monotonic() - started)
+
+    def finish(self, summary: str) -> None:
+        log.info("%s", summary)
 
 
 def publish_job(config_path: str | None) -> int:
-    """Publish the feeds, exactly as ``grantdigest build`` does; the number of published calls."""
-    from digest.cli import publish_feeds  # here, not above: the CLI imports this module
+    """The weekly digest: what ``grantdigest run`` does after its crawl — publish the site and feeds, write the
+    email previews (and send when ``[email] send`` is on and the week is approved), alert the editor about
+    unhealthy sources. Returns the number of published calls; a failed send fails the job."""
+    from digest.cli import main_job  # here, not above: the CLI imports this module
 
     config = load_config(config_path)
     store = Store.open(config.database_url)
-    log.info("publish started")
+    log.info("digest job started")
     try:
-        report = publish_feeds(_Context(config, store), None, None)
+        result = main_job(_Context(config, store), crawl=False, stages=_LogStages())
     finally:
         store.close()
-    log.info("publish finished: %s files, %s calls, in %s", report.files, report.calls, report.out)
-    return report.calls
+    log.info("digest job finished: site in %s, email previews in %s, exit status %s",
+             result.site, result.previews, result.code)
+    if result.code:
+        raise JobFailed(f"the digest job ended with status {result.code}")
+    return result.published
 
 
 JOBS: dict[str, Callable[[str | None], int]] = {CRAWL_JOB: crawl_job, DIGEST_JOB: publish_job}

@@ -100,6 +100,7 @@ def test_crawl_then_publish_through_the_mirror(workdir, replay, stopping):
     assert published.code == EVENT_JOB_EXECUTED, published.exception
     assert published.retval > 0
     assert (workdir / "public" / "feeds" / "all" / "atom.xml").stat().st_size > 0
+    assert list((workdir / "var" / "email-preview").glob("*.eml"))  # the weekly job prepares the emails too
     # both jobs are back on their cron schedule
     assert all(job.next_run_time > datetime.now(UTC) + timedelta(minutes=1) for job in scheduler.get_jobs())
 
