@@ -39,8 +39,9 @@ def store(request, tmp_path):
     else:
         url = os.environ["GRANTDIGEST_TEST_POSTGRES_URL"]
         engine = sa.create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(sa.text("DROP TABLE IF EXISTS calls, runs, events, merged_calls, classifications, alembic_version CASCADE"))
+        existing = sa.MetaData()
+        existing.reflect(engine)  # every table a previous run left, whatever migrations it knew
+        existing.drop_all(engine)
         engine.dispose()
         opened = Store.open(url)
     yield opened
