@@ -176,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         f"per message, extrapolated linearly to {n:,} messages (not measured at that size). Both gave "
         f"byte-identical HTML for every sampled recipient (checked in the run). Ratio in each of the {len(runs)} "
         f"runs: {ratios}; the run with the fastest 'ours' is shown.",
-        "Where the time goes: MJML compilation is the whole difference between the two. Both renderers format a digest's shared part (every call's money, dates, reasons: `digest_context`) once per digest × language and reuse it for each recipient (before that cache, the same run gave 24.1 ms per message and 3.3×); what each message still costs is filling the compiled HTML and text templates and building and serialising the MIME message.",
+        "Where the time goes: MJML compilation is the whole difference between the two. Both renderers format a digest's shared part (every call's money, dates, reasons: `digest_context`) once per digest × language and reuse it for each recipient (an earlier run without that cache, same machine, gave 24.1 ms per message and 3.3×); what each message still costs is filling the compiled HTML and text templates and building and serialising the MIME message.",
         "Other processes share the machine: compare the ratios, not the seconds.",
         "",
         "",
