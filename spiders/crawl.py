@@ -49,7 +49,7 @@ def run(config: Config, slugs: list[str], *, mirror: str | None = None, log_leve
         settings.set("LOG_LEVEL", log_level, priority="cmdline")
     if no_cache:
         settings.set("HTTPCACHE_ENABLED", False, priority="cmdline")
-    process = CrawlerProcess(settings, install_root_handler=True)
+    process = CrawlerProcess(settings)
     names = slugs or [s.slug for s in config.enabled_sources()]
     known = set(process.spider_loader.list())
     unknown = [n for n in names if n not in known]

@@ -257,6 +257,15 @@ def test_digest_home_shows_sections_per_region(site):
     assert f"call/{call_slug('manual:ua-energy')}.html" in text
 
 
+def test_each_language_leads_with_the_regions_that_read_it(site):
+    _, out, _ = site
+    first = {lang: parse(out / lang / "index.html").texts("h2")[0] for lang in ("uk", "sr-Cyrl", "sr-Latn")}
+    ukrainian = {r.names["uk"] for r in REGIONS.values() if "uk" in r.digest_languages}
+    assert first["uk"] in ukrainian and parse(out / "uk" / "index.html").texts("h2")[-1] == "Воєводіна"
+    assert first["sr-Cyrl"] == "Аутономна Покрајина Војводина"
+    assert first["sr-Latn"] == "Autonomna Pokrajina Vojvodina"
+
+
 def test_status_page_lists_sources_health(site):
     _, out, _ = site
     page = parse(out / "en" / "status.html")
@@ -502,3 +511,16 @@ def test_theme_feeds_come_from_the_site_configuration(tmp_path):
     assert "theme-energy-efficiency" in result.output
     assert (out / "feeds" / "theme-energy-efficiency" / "rss.xml").is_file()
     store.close()
+
+
+def test_a_programme_is_shown_by_name_never_by_bare_id():
+    from calls.schema import Call
+    from digest.site.pages import programme_label
+
+    def call(**fields):
+        return Call(uid="s:1", source="s", native_id="1", title="t", url="https://example.org/1", **fields)
+
+    assert programme_label(call(programme_id="house-of-europe")) == "House of Europe"
+    assert programme_label(call(programme="Own name", programme_id="house-of-europe")) == "Own name"
+    assert programme_label(call(programme_id="no-such-programme")) is None
+    assert programme_label(call()) is None

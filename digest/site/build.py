@@ -36,7 +36,7 @@ from digest.site.archive import ArchivedDigest
 from digest.site.incremental import Writer
 from digest.site.pages import (
     BRUSSELS, DEADLINE_WINDOWS, HEALTH_LABELS, LANGUAGE_NAMES, SHOWN_TIERS, CallRecord, Localizer, call_fields,
-    call_record, list_item, relative, search_document, vocabulary_labels,
+    call_record, list_item, programme_label, relative, search_document, vocabulary_labels,
 )
 
 ASSETS = ("site.css", "site.js")
@@ -196,6 +196,10 @@ class _Site:
                 writer.write(page, self.render(lang, template, page, loc=loc, **values), fingerprint)
         writer.save_manifest()
 
+    def _reading_order(self, lang: str) -> list[str]:
+        """Region ids, those whose digest is written in ``lang`` first (a Ukrainian page leads with Ukrainian oblasts)."""
+        return sorted(self.regions, key=lambda rid: lang not in self.regions[rid].digest_languages)
+
     def _pages(self, lang: str, loc: Localizer):
         """(page path, template, context or a function making it, inputs or None) of every page in ``lang``.
 
@@ -204,7 +208,8 @@ class _Site:
         """
         published = {r.slug for r in self.records}
         yield f"{lang}/index.html", "site/digest.html", {
-            "digests": [self._digest_view(d, loc, published) for d in self.current.values()], "week": self._week()}, None
+            "digests": [self._digest_view(self.current[rid], loc, published) for rid in self._reading_order(lang)
+                        if rid in self.current], "week": self._week()}, None
         yield f"{lang}/calls/index.html", "site/calls.html", self._calls_context(loc), None
         for record in self.records:
             notes = self._notes(record, lang)
@@ -213,7 +218,7 @@ class _Site:
                    (self._record_hash(record), json.dumps(notes, ensure_ascii=False)))
         yield f"{lang}/region/index.html", "site/regions.html", {"regions": [
             {"id": r.id, "name": loc.region_name(r.id), "count": sum(1 for x in self.records if r.id in x.shown_in)}
-            for r in self.regions.values()]}, None
+            for r in (self.regions[rid] for rid in self._reading_order(lang))]}, None
         for region in self.regions.values():
             yield f"{lang}/region/{region.id}.html", "site/region.html", self._region_context(region, loc), None
         yield f"{lang}/archive/index.html", "site/archive.html", {"weeks": self._archive_index(loc)}, None
@@ -269,7 +274,7 @@ class _Site:
 
     def _calls_context(self, loc: Localizer) -> dict:
         items = [list_item(r, loc, self.now) for r in self.records]
-        programmes = {r.programme_key: r.call.programme or r.call.programme_id for r in self.records if r.programme_key}
+        programmes = {r.programme_key: programme_label(r.call) or r.programme_key for r in self.records if r.programme_key}
         funders = sorted({r.call.funder for r in self.records if r.call.funder}, key=str.casefold)
         themes = {t for r in self.records for t in r.themes}
         applicants = {a for r in self.records for a in r.call.applicant_types}
@@ -297,7 +302,7 @@ class _Site:
             verdict = next(v for v in record.verdicts if v.region == region.id)
             rows.append({
                 "slug": record.slug, "title": record.call.title or record.uid, "pinned": record.uid in pins,
-                "programme": record.call.programme, "tier": loc.tier(verdict.tier), "score": verdict.score,
+                "programme": programme_label(record.call), "tier": loc.tier(verdict.tier), "score": verdict.score,
                 "reasons": loc.reasons(verdict.reasons),
                 "deadline": loc.moment(record.deadline, region.timezone) if record.deadline else None,
                 "days_left": loc.days_left(record.deadline, self.now, region.timezone),

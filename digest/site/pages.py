@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale, UnknownLocaleError
 from babel.support import Translations
 
-from calls.regions import RegionProfile
+from calls.regions import RegionProfile, default_programme_areas
 from calls.schema import Call
 from calls.store import StoredClassification, StoredEvent
 from digest.email import CHANGE_LABELS, safe_url
@@ -43,6 +43,18 @@ KIND_LABELS = {"grant": "Grant", "tender": "Tender", "prize": "Prize", "loan": "
                "technical assistance": "Technical assistance", "technical-assistance": "Technical assistance"}
 HEALTH_LABELS = {"ok": "OK", "degraded": "Degraded", "failing": "Failing", "never": "Never run"}
 
+
+
+def programme_label(call: Call) -> str | None:
+    """The programme's name: the call's own, else the registry's name for its programme id (never a bare id)."""
+    if call.programme:
+        return call.programme
+    if call.programme_id:
+        try:
+            return default_programme_areas()[call.programme_id].name
+        except KeyError:
+            return None
+    return None
 
 @dataclass(frozen=True)
 class CallRecord:
@@ -266,7 +278,7 @@ def call_fields(record: CallRecord, loc: Localizer) -> dict:
         "summary": call.summary,
         "call_id": call.call_id,
         "parent": call.parent_call_title or call.parent_call_id,
-        "programme": call.programme or call.programme_id,
+        "programme": programme_label(call),
         "funder": call.funder,
         "kind": loc.kind(call),
         "action_type": call.action_type,
@@ -307,7 +319,7 @@ def list_item(record: CallRecord, loc: Localizer, now: datetime) -> dict:
     call = record.call
     return {
         "uid": call.uid, "slug": record.slug, "title": call.title or call.uid,
-        "programme": call.programme or call.programme_id, "funder": call.funder,
+        "programme": programme_label(call), "funder": call.funder,
         "deadline": loc.moment(record.deadline, BRUSSELS) if record.deadline else None,
         "deadline_iso": record.deadline.astimezone(UTC).isoformat() if record.deadline else "",
         "days_left": loc.days_left(record.deadline, now, BRUSSELS),
