@@ -625,8 +625,20 @@ def note(ctx: Context, call: str, text: str | None, lang: str | None, region: st
     """
     if remove:
         _edit(ctx, "note", call, region, True, lang=lang)
-    else:
-        _edit(ctx, "note", call, region, False, text=text, lang=lang, by=by)
+        return
+    from digest.i18n import UnknownLanguage, language_tag
+    from pipelines.consolidate import configured_regions
+
+    profile = configured_regions(ctx.config).get(region)
+    try:
+        tag = language_tag(lang) if lang else None
+    except UnknownLanguage as exc:
+        raise click.BadParameter(str(exc), param_hint="--lang") from None
+    if profile is not None and tag is not None and tag not in profile.digest_languages:
+        raise click.BadParameter(
+            f"{region}'s digest is written in {', '.join(profile.digest_languages)}; a note in {tag} would reach "
+            f"no reader there", param_hint="--lang")
+    _edit(ctx, "note", call, region, False, text=text, lang=lang, by=by)
 
 
 @cli.command()

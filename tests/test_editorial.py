@@ -217,6 +217,9 @@ def test_editor_command_errors_are_clear_and_store_nothing(cli_store):
     assert wrong_region.exit_code == 2 and "unknown region 'atlantis'" in wrong_region.output
     no_lang = gd(config, "note", "eu-ftp:45012345", "Some text")
     assert no_lang.exit_code == 1 and "a note needs the language" in no_lang.output
+    unread = gd(config, "note", "eu-ftp:45012345", "Напомена", "--lang", "sr-Cyrl", "--region", "lviv")
+    assert unread.exit_code == 2 and "lviv's digest is written in uk, en" in unread.output
+    assert gd(config, "note", "eu-ftp:45012345", "x", "--lang", "klingon").exit_code == 2
     assert gd(config, "controls", "--remove", "999").exit_code == 1
     assert gd(config, "exclude", "nothing:1", "--remove").exit_code == 1
     unknown = gd(config, "exclude", "NOT-YET-PUBLISHED-01")
