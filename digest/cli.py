@@ -460,6 +460,9 @@ def main_job(ctx: Context, *, log_level: str = "WARNING", site_out: Path | None 
         if send and problems:
             alert_editor(ctx, problems, now or datetime.now(UTC))
     states = [h.state for h in health]
+    if states and all(state == "failing" for state in states) and code == 0:
+        click.echo("every enabled source failed: the site and emails above hold only what earlier crawls found", err=True)
+        code = 1
     stages.finish("sources: " + (", ".join(f"{states.count(s)} {s}" for s in ("ok", "degraded", "failing", "never")
                                            if s in states) or "none enabled"))
     return JobResult(code, report.out, previews, health, report.calls)

@@ -192,3 +192,13 @@ def test_progress_on_a_terminal_numbers_the_stages_with_their_time():
     assert lines[3] == "[2/2] publish …" and lines[4].startswith("[2/2] publish failed after ")
     assert lines[5].startswith("sources: 1 ok (") and "in all)" in lines[5]
     assert "\x1b[32m" in result.output  # green on a terminal
+
+
+def test_a_run_where_every_source_fails_still_publishes_but_exits_non_zero(tmp_path):
+    others = sorted(slug for slug in load_config(None).sources if slug != "euinfo-rs")
+    config = write_config(tmp_path, extra="".join(f"[sources.{slug}]\nenabled = false\n" for slug in others))
+    result = grantdigest(config, f"http://127.0.0.1:{free_port()}", "run")  # nothing listens: every fetch fails
+    assert result.returncode == 1, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "every enabled source failed" in result.stderr
+    data = load_config(config).data_dir
+    assert (data / "site" / "uk" / "status.html").is_file() and list((data / "email-preview").glob("*.eml"))
