@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import frozen_clock
 import pytest
 from scrapy.http import Request, TextResponse
 
@@ -15,6 +16,24 @@ from calls.store import Store
 pytest_plugins = ["browser"]  # headless Chromium fixtures (tests/browser.py)
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED_SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "samples"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--frozen-now", default=None, metavar="INSTANT",
+                     help="ISO 8601 instant with offset (or 'system') the run's clock starts at "
+                          f"(default {frozen_clock.DEFAULT_NOW.isoformat()}; see tests/frozen_clock.py)")
+
+
+def pytest_configure(config):
+    frozen_clock.start(frozen_clock.parse(config.getoption("--frozen-now")))
+
+
+def pytest_unconfigure(config):
+    frozen_clock.stop()
+
+
+def pytest_report_header(config):
+    return f"frozen clock: started at {frozen_clock.NOW.isoformat()} ({frozen_clock.NOW:%A})"
 
 
 @pytest.fixture

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import sys
-import time
+import zlib
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
@@ -26,8 +24,7 @@ from pipelines.classify import (
     keyword_key,
 )
 
-sys.path.insert(0, str(Path(__file__).parent / "eval"))
-import evaluate  # noqa: E402
+from eval import evaluate
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 REGION_CODES = {
@@ -38,7 +35,7 @@ REGION_CODES = {
 
 def make_call(title: str, *, days: float | None = 45, **fields) -> Call:
     """A call as a spider would yield it, with one deadline ``days`` after :data:`NOW`."""
-    native_id = fields.pop("native_id", str(abs(hash(title))))
+    native_id = fields.pop("native_id", f"{zlib.crc32(title.encode()):08x}")
     deadlines = [Deadline(at=NOW + timedelta(days=days), raw="test")] if days is not None else []
     source = fields.pop("source", "test")
     return Call(
@@ -363,17 +360,6 @@ def test_classify_all_agrees_with_classify_and_always_explains():
         assert cls.reasons and all(isinstance(r, str) and r for r in cls.reasons), uid
         assert 0 <= cls.score <= 100
         assert (cls.tier is Tier.NOT_ELIGIBLE) == (cls.eligibility is Eligibility.NOT_ELIGIBLE), uid
-
-
-def test_classify_all_is_fast():
-    cases = evaluate.load_cases()
-    calls = [c.call.model_copy(update={"uid": f"{c.call.uid}#{i}"}) for i in range(10) for c in cases]
-    regions = list(default_regions().values())
-    started = time.perf_counter()
-    count = sum(1 for _ in classify_all(calls, regions, evaluate.NOW))
-    elapsed = time.perf_counter() - started
-    # About 15,000 pairs/s on the reference 2-core machine; fail only on a gross regression.
-    assert count / elapsed > 2_000, f"{count / elapsed:.0f} (call, region) pairs/s"
 
 
 def test_eval_set_is_large_multilingual_and_labelled_for_three_regions_or_more():

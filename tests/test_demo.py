@@ -12,6 +12,7 @@ from email import policy
 from datetime import timedelta
 from pathlib import Path
 
+import frozen_clock
 import pytest
 from conftest import FIXTURES
 
@@ -19,7 +20,6 @@ from calls.config import load_config
 from calls.store import Outcome, Store
 from digest.demo import CRAWLED_AT, DEMO_SOURCES, MARKER, DemoError, mirror_trees, prepare
 
-REPO = Path(__file__).resolve().parent.parent
 OFFLINE = {
     # Anything that is not the demo's own 127.0.0.1 mirror would go to a proxy that refuses: the demo needs no network.
     "http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9",
@@ -30,7 +30,7 @@ OFFLINE = {
 def run_demo(cwd: Path, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k not in ("GRANTDIGEST_CONFIG", "GRANTDIGEST_MIRROR", "GRANTDIGEST_DATABASE_URL")}
     return subprocess.run([sys.executable, "-m", "digest.cli", "demo", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=240, check=False, env={**env, **OFFLINE, "PYTHONPATH": str(REPO)})
+                          timeout=240, check=False, env=frozen_clock.child_env(env, **OFFLINE))
 
 
 def plain_text(path: Path) -> str:

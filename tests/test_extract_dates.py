@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -359,11 +358,10 @@ def test_month_number_unknown() -> None:
     ["a" * 50_000, "1." * 25_000, "100 " * 10_000, "12:00 " * 10_000, "15 15 " * 10_000, "May " * 10_000],
     ids=["one-long-word", "dots", "spaced-numbers", "times", "days", "month-words"],
 )
-def test_long_odd_input_is_linear(text: str) -> None:
-    started = time.perf_counter()
-    find_dates(text, KYIV)
-    parse_date(text, KYIV)
-    assert time.perf_counter() - started < 3
+def test_long_odd_input_yields_no_date(text: str) -> None:
+    """Long runs of date-like pieces are not dates (their linear cost is measured in bench/bench_extract.py)."""
+    assert find_dates(text, KYIV) == []
+    assert parse_date(text, KYIV) is None
 
 
 def test_two_digit_year_after_a_month_name_with_at_sign_time():

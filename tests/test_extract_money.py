@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from decimal import Decimal
 
 import pytest
@@ -204,13 +203,23 @@ def test_find_cofinancing_none(language: str, text: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["100 " * 10_000, "1 000 000 " * 5_000, "from 1 000 to 2 000 EUR " * 2_000, "1." * 25_000, "co-financing " * 5_000 + "10%"],
-    ids=["spaced-numbers", "grouped-numbers", "ranges", "dots", "cue-words"],
+    ["100 " * 10_000, "1 000 000 " * 5_000, "1." * 25_000],
+    ids=["spaced-numbers", "grouped-numbers", "dots"],
 )
-def test_long_odd_input_is_linear(text: str) -> None:
-    started = time.perf_counter()
-    parse_amount(text)
-    find_budget(text + " ")
-    find_grant_range(text + "  ")
-    find_cofinancing(text)
-    assert time.perf_counter() - started < 3
+def test_long_odd_input_yields_no_amount(text: str) -> None:
+    """Long runs of bare numbers carry no currency, budget or rate (their cost: bench/bench_extract.py)."""
+    assert parse_amount(text) is None
+    assert find_budget(text + " ") is None
+    assert find_grant_range(text + "  ") == (None, None)
+    assert find_cofinancing(text) == (None, None)
+
+
+def test_long_repeated_range_reads_its_first_range() -> None:
+    text = "from 1 000 to 2 000 EUR " * 2_000
+    low, high = find_grant_range(text + "  ")
+    assert (low.value, high.value, low.currency) == (Decimal("1000"), Decimal("2000"), "EUR")
+
+
+def test_long_run_of_cue_words_still_finds_the_rate() -> None:
+    rate, raw = find_cofinancing("co-financing " * 5_000 + "10%")
+    assert rate is not None and raw.endswith("10%")

@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 import pickle
 import re
-import sys
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -18,9 +16,8 @@ from digest.i18n import LANGUAGES, jinja_env, translations
 from digest.reasons import say, term
 from pipelines.classify import classify, classify_all
 
-sys.path.insert(0, str(Path(__file__).parent / "eval"))
-import evaluate  # noqa: E402
-from test_classify import NOW, make_call  # noqa: E402
+from eval import evaluate
+from test_classify import NOW, make_call
 
 UKRAINE = Names({"uk": "Україна", "sr-Latn": "Ukrajina", "sr-Cyrl": "Украјина", "en": "Ukraine"})
 LEFTOVER = re.compile(r"%\(\w+\)[sd]")

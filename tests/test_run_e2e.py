@@ -16,6 +16,7 @@ import sys
 from email import policy
 from pathlib import Path
 
+import frozen_clock
 import pytest
 from aiosmtpd.controller import Controller
 from conftest import FIXTURES
@@ -24,7 +25,6 @@ from calls.config import load_config
 from calls.replay import ReplayServer, exchange
 from calls.testing import write_config
 
-REPO = Path(__file__).resolve().parent.parent
 SOURCES = ("eu-ftp", "euinfo-rs", "house-of-europe", "vojvodina-region")
 BROKEN = "euinfo-rs"
 EMPTY_LISTING = exchange("https://euinfo.rs/wp-json/wp/v2/posts?page=1", "[]",
@@ -36,7 +36,7 @@ pytestmark = pytest.mark.crawl
 def grantdigest(config: Path, mirror: str, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("GRANTDIGEST_")}
     return subprocess.run([sys.executable, "-m", "digest.cli", "--config", str(config), "--mirror", mirror, *args],
-                          capture_output=True, text=True, timeout=240, check=False, env={**env, "PYTHONPATH": str(REPO)})
+                          capture_output=True, text=True, timeout=240, check=False, env=frozen_clock.child_env(env))
 
 
 def plain_text(path: Path) -> str:

@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import functools
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import frozen_clock
 import pytest
 from click.testing import CliRunner
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
@@ -36,7 +37,7 @@ from pipelines.consolidate import configured_regions, consolidate_configured
 
 pytestmark = pytest.mark.browser
 
-NOW = datetime.now(UTC).replace(microsecond=0)
+NOW = frozen_clock.NOW  # the run's clock (tests/frozen_clock.py): `grantdigest build` below reads the same
 SHOWN_TIERS = ("top", "relevant")
 FILTERS = ("filter-region", "filter-programme", "filter-funder", "filter-theme", "filter-applicant",
            "filter-deadline", "search")
@@ -104,8 +105,8 @@ def site(tmp_path_factory):
     config = load_config(config_path)
     store = Store.open(config.database_url)
     try:
-        for c in CALLS:
-            store.upsert(c, NOW - timedelta(days=2))
+        for c in CALLS:  # first seen before last week ended, whatever day of the week NOW is
+            store.upsert(c, NOW - timedelta(days=8))
         for source, outcome, items, reason in (("eu-ftp", Outcome.OK, 1, None),
                                                ("gurt", Outcome.FAILED, 0, "HTTP 503 from the feed")):
             run = store.start_run(source, NOW - timedelta(hours=3))

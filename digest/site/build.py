@@ -209,7 +209,7 @@ class _Site:
         published = {r.slug for r in self.records}
         yield f"{lang}/index.html", "site/digest.html", {
             "digests": [self._digest_view(self.current[rid], loc, published) for rid in self._reading_order(lang)
-                        if rid in self.current], "week": self._week()}, None
+                        if rid in self.current], "week": self._week(lang)}, None
         yield f"{lang}/calls/index.html", "site/calls.html", self._calls_context(loc), None
         for record in self.records:
             notes = self._notes(record, lang)
@@ -249,8 +249,14 @@ class _Site:
         regions = {r.id: (dict(r.names), r.timezone) for r in self.regions.values()}
         return _hash(*parts, json.dumps([regions, self.labels, self.feed_scopes], sort_keys=True, ensure_ascii=False))
 
-    def _week(self) -> str:
-        return iso_week(self.now, BRUSSELS)
+    def _week(self, lang: str) -> str:
+        """The week the home page in ``lang`` heads with: its leading region's (counted in that region's zone).
+
+        At 00:30 on a Monday in Kyiv it is still Sunday in Belgrade and Brussels: the Ukrainian page then
+        says the new week, the Serbian pages the old one, each as its regions' digests below do.
+        """
+        leading = next((rid for rid in self._reading_order(lang) if rid in self.current), None)
+        return self.current[leading].week if leading else iso_week(self.now, BRUSSELS)
 
     def _feed_link(self, scope: str, loc: Localizer) -> list[dict]:
         if scope not in self.feed_scopes:

@@ -30,13 +30,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:  # runnable as a script from anywhere
-    sys.path.insert(0, str(ROOT))
-
-from calls.regions import default_programme_areas, default_regions  # noqa: E402
-from calls.schema import Call  # noqa: E402
-from pipelines.classify import Classification, Eligibility, classify_all  # noqa: E402
+from calls.regions import default_programme_areas, default_regions
+from calls.schema import Call
+from pipelines.classify import Classification, Eligibility, classify_all
 
 DATA = Path(__file__).with_name("calls.jsonl")
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
