@@ -223,3 +223,40 @@ def test_long_repeated_range_reads_its_first_range() -> None:
 def test_long_run_of_cue_words_still_finds_the_rate() -> None:
     rate, raw = find_cofinancing("co-financing " * 5_000 + "10%")
     assert rate is not None and raw.endswith("10%")
+
+
+# ------------------------------------------------------- scale words in every language and order (issue #14)
+
+SCALE_ORDERS = [  # (language, text): each is thirty million euros
+    ("en", "indicative topic budget 30 EUR million"), ("en", "EUR 30 million"), ("en", "30 mln EUR"),
+    ("en", "€30m"), ("en", "30 EUR mn"), ("uk", "30 млн євро"), ("uk", "30 мільйонів євро"),
+    ("sr-Latn", "30 miliona evra"), ("sr-Cyrl", "30 милиона евра"), ("pl", "30 mln EUR"),
+    ("hu", "30 millió euró"), ("ro", "30 milioane euro"), ("ro", "30 milioane EUR"),
+]
+
+
+@pytest.mark.parametrize(("language", "text"), SCALE_ORDERS, ids=[f"{c[0]}:{c[1]}" for c in SCALE_ORDERS])
+def test_thirty_million_however_it_is_written(language: str, text: str) -> None:
+    found = parse_amount(text)
+    assert (found.value, found.currency) == (Decimal(30_000_000), "EUR"), found
+    assert find_budget(f"Budget: {text}.").value == Decimal(30_000_000)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("30 EUR m", Decimal(30)),  # a lone letter after the currency is not read as a scale
+    ("5 000 EUR; million-strong audience", Decimal(5000)),
+])
+def test_a_scale_after_the_currency_must_be_a_word(text: str, value: Decimal) -> None:
+    assert parse_amount(text).value == value
+
+
+def test_eu_portal_topic_budgets_in_the_real_sample(samples) -> None:
+    """Every "indicative topic budget N EUR million" in the captured F&TP response reads as N million euros."""
+    import re
+
+    text = (samples / "eu-ftp-sedia" / "nmmonteiro__eu_api_response.json").read_text(encoding="utf-8")
+    phrases = re.findall(r"indicative topic budget (\d+(?:[.,]\d+)?) EUR million", text)
+    assert len(phrases) >= 3
+    for number in phrases:
+        budget = find_budget(f"(indicative topic budget {number} EUR million)")
+        assert budget.value == Decimal(number.replace(",", ".")) * 1_000_000, (number, budget)

@@ -68,6 +68,9 @@ _SCALES: dict[str, Decimal] = {
 _SCALE_MATCHERS = [(re.compile(rf"(?:{words})", re.IGNORECASE), factor) for words, factor in _SCALES.items()]
 _SCALE = r"(?:{})".format("|".join(_SCALES))
 _SCALE_EDGE = rf"(?:{_SCALE})(?:(?![^\W\d_])|(?={_CUR}))"
+_TRAILING_SCALE = r"(?:{})(?![^\W\d_])".format("|".join(
+    word for words in _SCALES for word in words.split("|") if len(word) > 1 and word not in ("mil.", "mii")))
+"""A scale word after the currency, as the EU portal writes budgets: "30 EUR million" (no single letters)."""
 
 
 def _amount_pattern(n: str) -> str:
@@ -76,7 +79,7 @@ def _amount_pattern(n: str) -> str:
         (?:(?P<pre{n}>{_CUR_EDGE}){_SP}*)?
         (?P<num{n}>{_NUMBER})
         (?:{_SP}*(?P<scale{n}>{_SCALE_EDGE}))?
-        (?:{_SP}*(?P<post{n}>{_CUR_AFTER})(?!{_SP}*\d))?
+        (?:{_SP}*(?P<post{n}>{_CUR_AFTER})(?:{_SP}*(?P<tail{n}>{_TRAILING_SCALE}))?(?!{_SP}*\d))?
     """
 
 
@@ -162,7 +165,7 @@ def _side(match: re.Match[str], n: str) -> tuple[Decimal | None, Decimal | None,
     """(number, scale, currency before, currency after) of one side of a match."""
     return (
         _number(match.group(f"num{n}")),
-        _scale(match.group(f"scale{n}")),
+        _scale(match.group(f"scale{n}") or match.group(f"tail{n}")),
         _currency(match.group(f"pre{n}")),
         _currency(match.group(f"post{n}")),
     )
