@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -42,6 +41,7 @@ from calls.regions import (
     default_programme_areas,
     weight_table,
 )
+from calls.folding import fold as fold_one
 from calls.reasons import Names, Reason, Term
 from calls.schema import Call, Status
 
@@ -115,30 +115,13 @@ def default_weights() -> Weights:
 
 # ------------------------------------------------------------------ folding and matching
 
-# Serbian conventions first (ђ, љ, њ, ћ, џ, ј as in Serbian Latin); Ukrainian letters are
-# romanised too, so both languages fold the same way. й, ї and ё decompose under NFKD.
-_CYRILLIC = {
-    "а": "a", "б": "b", "в": "v", "г": "g", "ґ": "g", "д": "d", "ђ": "dj", "е": "e", "є": "je", "ж": "z",
-    "з": "z", "и": "i", "і": "i", "ј": "j", "к": "k", "л": "l", "љ": "lj", "м": "m",
-    "н": "n", "њ": "nj", "о": "o", "п": "p", "р": "r", "с": "s", "т": "t", "ћ": "c", "у": "u", "ф": "f",
-    "х": "h", "ц": "c", "ч": "c", "џ": "dz", "ш": "s", "щ": "sc", "ь": "", "ъ": "", "ю": "ju", "я": "ja",
-    "ы": "y", "э": "e",
-}
-_FOLD = str.maketrans(
-    {
-        **_CYRILLIC,
-        "đ": "dj", "ł": "l", "ø": "o", "ß": "ss", "æ": "ae", "œ": "oe", "ı": "i",
-        "'": "", "’": "", "ʼ": "", "`": "", "‘": "",
-        **{chr(c): None for c in range(0x300, 0x370)},  # combining diacritics left by NFKD
-    }
-)
 _TOKEN = re.compile(r"[\w'’ʼ`‘]+")
 
 
 @lru_cache(maxsize=200_000)
 def fold(word: str) -> str:
-    """One word folded for matching: lower case, Latin script, no diacritics or apostrophes."""
-    return unicodedata.normalize("NFKD", word.lower()).translate(_FOLD)
+    """One word folded for matching (:func:`calls.folding.fold`, cached: words repeat)."""
+    return fold_one(word)
 
 
 def fold_text(text: str) -> list[str]:

@@ -30,7 +30,6 @@ the pairwise gates forbid.
 from __future__ import annotations
 
 import re
-import unicodedata
 import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -42,6 +41,7 @@ import numpy as np
 from datasketch import MinHash, MinHashLSH
 from rapidfuzz import fuzz
 
+from calls.folding import fold_key
 from calls.schema import Call, Provenance
 from calls.urls import canonical_url
 
@@ -64,34 +64,9 @@ MAX_URL_GROUP = 25
 
 # --------------------------------------------------------------------------- folding
 
-_CYRILLIC = {
-    "а": "a", "б": "b", "в": "v", "г": "g", "ґ": "g", "д": "d", "ђ": "dj", "е": "e",
-    "є": "je", "ё": "e", "ж": "z", "з": "z", "и": "i", "і": "i", "ї": "i", "й": "j",
-    "ј": "j", "к": "k", "л": "l", "љ": "lj", "м": "m", "н": "n", "њ": "nj", "о": "o",
-    "п": "p", "р": "r", "с": "s", "т": "t", "ћ": "c", "у": "u", "ф": "f", "х": "h",
-    "ц": "c", "ч": "c", "џ": "dz", "ш": "s", "щ": "sc", "ъ": "", "ы": "y", "ь": "",
-    "э": "e", "ю": "ju", "я": "ja",
-}
-# Latin letters that NFKD does not decompose.
-_LATIN = {"đ": "dj", "ł": "l", "ø": "o", "æ": "ae", "œ": "oe", "ı": "i", "þ": "th", "ð": "d"}
-_APOSTROPHES = {c: "" for c in "'’ʼ`´‘"}
-_FOLD_TABLE = str.maketrans({**_CYRILLIC, **_LATIN, **_APOSTROPHES})
-_NON_WORD = re.compile(r"[\W_]+")
-
-
 def fold(text: str) -> str:
-    """Script-, case- and diacritic-insensitive key of a text.
-
-    Ukrainian and Serbian Cyrillic are transliterated with one table chosen so that
-    both spellings of a word meet each other and the Serbian Latin one
-    (ж/ž→z, ч/ћ/č/ć→c, ш/š→s, ђ/đ→dj, џ/dž→dz, љ→lj, њ→nj, г/ґ→g, х→h, и/і/ї→i,
-    є→je, й/ј→j); then NFKD without combining marks, every run of punctuation or
-    space → one space.
-    """
-    text = unicodedata.normalize("NFC", text).casefold().translate(_FOLD_TABLE)
-    if not text.isascii():
-        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
-    return _NON_WORD.sub(" ", text.lower()).strip()  # lower again: NFKD turns "№" into "No"
+    """Script-, case- and diacritic-insensitive key of a text (:func:`calls.folding.fold_key`)."""
+    return fold_key(text)
 
 
 # --------------------------------------------------------------------------- title keys

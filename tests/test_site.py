@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 from site_fixtures import NOW, REGIONS, XSS, make_store, sample_calls
 
+from calls import folding
 from digest import editorial, publish
 from digest.i18n import LANGUAGES, translations
 from digest.site import search
@@ -210,7 +211,7 @@ def test_search_index_folds_scripts_and_matches_word_prefixes(site):
     assert found("PLUA/2027") == {"manual:ua-energy"}  # the call id
     assert found("енергоефективн") >= {"manual:ua-energy"}  # the theme label in Ukrainian
     assert found("norway") == {"manual:no-deadline"} and found("громадаа") == set()
-    assert index["fold"]["љ"] == "lj" and search.fold("Ђурђевак") == "djurdjevak"
+    assert index["fold"]["љ"] == "lj" and folding.fold("Ђурђевак") == "djurdjevak"
 
 
 # -- call, region, archive, status pages ----------------------------------------------------

@@ -1,8 +1,8 @@
 """The in-browser full-text search: one folding rule, applied here to the calls and in site.js to the query.
 
-Text is *folded* before it is compared: lower case, accents stripped (Unicode
-NFD without combining marks), then Cyrillic letters written in Latin with the
-Serbian table (Ukrainian letters that Serbian lacks get their usual Latin
+Text is *folded* before it is compared, by the house's one rule
+(:mod:`calls.folding`: NFKD, lower case, accents dropped, Cyrillic in Latin
+letters with the Serbian table, Ukrainian letters Serbian lacks with their usual
 spelling). So "Општине", "opštine" and "OPSTINE" all fold to ``opstine``, and
 a Latin query finds Cyrillic text and the other way round. A query matches a
 call when every query word is the start of some word of the call (AND of word
@@ -17,49 +17,17 @@ folding table travels in the same file, so Python and JavaScript cannot drift.
 from __future__ import annotations
 
 import json
-import re
-import sys
-import unicodedata
 from collections.abc import Iterable, Mapping
-from functools import lru_cache
+
+from calls.folding import FOLD, fold_words
 
 GLOBAL_NAME = "GRANTDIGEST_INDEX"
 INDEX_PATH = "assets/search-index.js"
 
-FOLD: dict[str, str] = {
-    # Serbian Cyrillic (after NFD: й→и, ї→і, ё→е, ќ→к, ѓ→г lose their marks first)
-    "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "ђ": "dj", "е": "e", "ж": "z", "з": "z", "и": "i",
-    "ј": "j", "к": "k", "л": "l", "љ": "lj", "м": "m", "н": "n", "њ": "nj", "о": "o", "п": "p", "р": "r",
-    "с": "s", "т": "t", "ћ": "c", "у": "u", "ф": "f", "х": "h", "ц": "c", "ч": "c", "џ": "dz", "ш": "s",
-    # Ukrainian (and Russian) letters Serbian does not have
-    "є": "je", "і": "i", "ґ": "g", "щ": "sc", "ю": "ju", "я": "ja", "ь": "", "ъ": "", "ы": "y", "э": "e",
-    # Latin letters NFD does not take apart
-    "đ": "dj", "ł": "l", "ø": "o", "æ": "ae", "œ": "oe", "ß": "ss", "ı": "i",
-    # apostrophes inside Ukrainian words (м'який, об’єкт) are dropped, not word breaks
-    "'": "", "’": "", "ʼ": "",
-}
-"""Character → folded spelling, applied after lower-casing and stripping accents."""
-
-_WORD_BREAK = re.compile(r"[\W_]+")
-
-
-@lru_cache(maxsize=1)
-def _table() -> dict[int, str | None]:
-    """:data:`FOLD` as a ``str.translate`` table that also deletes every non-spacing mark (site.js: ``\\p{Mn}``)."""
-    table: dict[int, str | None] = {code: None for code in range(sys.maxunicode + 1)
-                                    if unicodedata.category(chr(code)) == "Mn"}
-    table.update(str.maketrans(FOLD))
-    return table
-
-
-def fold(text: str) -> str:
-    """``text`` lower-cased, without accents, Cyrillic in Latin letters (see the module docstring)."""
-    return unicodedata.normalize("NFD", text.lower()).translate(_table())
-
 
 def words(text: str) -> list[str]:
     """The folded words of ``text``, in order, duplicates kept."""
-    return [w for w in _WORD_BREAK.split(fold(text)) if w]
+    return fold_words(text)
 
 
 def document(fields: Iterable[str | None]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 
-from digest.site.search import fold
+from calls.folding import fold
 
 MAX_READABLE = 60
 

@@ -1,6 +1,6 @@
 /* grantdigest: filters and search on the calls page. Progressive enhancement: without it every call is listed.
    The search index (assets/search-index.js) sets window.GRANTDIGEST_INDEX = {fold: {...}, docs: {uid: "words"}};
-   text is folded as digest/site/search.py folds it, and every query word must start some word of the call. */
+   text is folded as calls/folding.py folds it (й → j, NFKD, lower case, marks dropped, then the table), and every query word must start some word of the call. */
 (function () {
   "use strict";
   var form = document.getElementById("filters");
@@ -15,7 +15,7 @@
   var DAY = 86400000;
 
   function fold(text) {
-    var s = String(text).toLowerCase().normalize("NFD").replace(/\p{Mn}/gu, "");
+    var s = String(text).replace(/[\u0439\u0419]/g, "j").normalize("NFKD").toLowerCase().replace(/\p{Mn}/gu, "");
     var out = "";
     for (var i = 0; i < s.length; i++) {
       var c = s.charAt(i);
