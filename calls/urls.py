@@ -22,6 +22,8 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 _PRINTABLE_ASCII = "".join(chr(c) for c in range(0x21, 0x7F))
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+_URL_SAFE = "/%:@!$&'()*+,;=-._~?"
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def canonical_url(url: str) -> str:
@@ -126,3 +128,34 @@ def without_tracking(url: str) -> str:
 def _tracking(name: str) -> bool:
     lowered = name.lower()
     return lowered.startswith("utm_") or lowered in TRACKING_PARAMS
+
+
+def safe_url(url: str | None) -> str | None:
+    """``url`` as an absolute http(s) URI (IDNA host, percent-encoded path), or None for anything else.
+
+    The one URL-safety rule of every output (site, email, feeds, archive): drops ``javascript:``,
+    ``data:``, relative and malformed URLs, characters XML 1.0 forbids, and any userinfo
+    (``https://gov.ua@evil.example/`` is a link to ``evil.example``, and shown as one).
+    """
+    text = _NOT_XML.sub("", url or "").strip()
+    if not text:
+        return None
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        return None
+    host = parts.hostname
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        return None
+    if ":" in host:
+        host = f"[{host}]"
+    else:
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
+    if port is not None:
+        host = f"{host}:{port}"
+    path, query, fragment = (quote(p, safe=_URL_SAFE) for p in (parts.path, parts.query, parts.fragment))
+    return urlunsplit((parts.scheme.lower(), host, path, query, fragment))

@@ -28,6 +28,7 @@ from babel.support import Translations
 from mjml import mjml2html
 
 from calls.store import StoredEvent
+from calls.urls import safe_url
 from digest.editorial import Controls
 from digest.i18n import (
     TEMPLATES_DIR, format_deadline, format_money, format_share, jinja_env, language_tag, translations,
@@ -199,17 +200,6 @@ def call_view(entry: DigestEntry, digest: Digest, lang: str, t: Translations, no
 
 def _notes(controls: Controls | None, entry: DigestEntry, digest: Digest, lang: str) -> list[str]:
     return [n.text for n in controls.notes(entry.call, digest.region.id, lang)] if controls else []
-
-
-def safe_url(url: str | None) -> str | None:
-    """``url`` when it is an absolute http(s) link without control characters or spaces, else None."""
-    if not url:
-        return None
-    url = url.strip()
-    if any(ord(c) <= 32 or ord(c) == 127 for c in url):
-        return None
-    parts = urlsplit(url)
-    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else None
 
 
 def build_message(

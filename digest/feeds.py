@@ -26,11 +26,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import format_datetime
-from urllib.parse import quote, urlsplit, urlunsplit
 
 import icalendar as ical
 
 from calls.schema import Call, Deadline, Status
+from calls.urls import safe_url
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
@@ -51,7 +51,6 @@ by ``; ``; amounts are plain decimals in ``currency``; ``reasons`` are the item'
 _CSV_RISKY = ("=", "+", "-", "@", "\t", "\r")
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _LANG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*\Z")
-_URL_SAFE = "/%:@!$&'()*+,;=-._~?"
 _JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
 
@@ -95,35 +94,6 @@ class FeedMeta:
 
 
 # --- shared helpers -------------------------------------------------------------------
-
-
-def safe_url(url: str | None) -> str | None:
-    """``url`` as an absolute http(s) URI (IDNA host, percent-encoded path), or None for anything else.
-
-    Drops ``javascript:``, ``data:``, relative and malformed URLs and any userinfo.
-    """
-    text = _text(url).strip()
-    if not text:
-        return None
-    try:
-        parts = urlsplit(text)
-        port = parts.port
-    except ValueError:
-        return None
-    host = parts.hostname
-    if parts.scheme.lower() not in ("http", "https") or not host:
-        return None
-    if ":" in host:
-        host = f"[{host}]"
-    else:
-        try:
-            host = host.encode("idna").decode("ascii")
-        except UnicodeError:
-            return None
-    if port is not None:
-        host = f"{host}:{port}"
-    path, query, fragment = (quote(p, safe=_URL_SAFE) for p in (parts.path, parts.query, parts.fragment))
-    return urlunsplit((parts.scheme.lower(), host, path, query, fragment))
 
 
 def entry_id(uid: str) -> str:

@@ -50,7 +50,8 @@ from calls.regions import RegionProfile
 from calls.store import Store, sends_table
 from digest.approval import is_approved
 from digest.editorial import Controls, controls
-from digest.email import EmailRenderer, build_message, safe_url
+from calls.urls import safe_url
+from digest.email import EmailRenderer, build_message
 from digest.select import Digest, iso_week, select_digest
 from digest.subscribers import (
     Subscriber, load_subscribers, load_suppressed, normalise_address, unsubscribe_link, unsubscribe_token,

@@ -18,7 +18,8 @@ from calls.replay import ReplayServer
 from calls.schema import Call, Deadline, Status
 from calls.store import StoredClassification, StoredEvent
 from calls.testing import write_config
-from digest.email import EmailRenderer, build_message, safe_url, write_preview
+from calls.urls import safe_url
+from digest.email import EmailRenderer, build_message, write_preview
 from digest.i18n import format_deadline, translations
 from digest.reasons import say
 from digest.select import Digest, DigestEntry, select_digest, week_bounds
@@ -237,7 +238,8 @@ def test_scraped_markup_and_links_arrive_inert(renderer):
     assert "deadline extended" in mail.html and "Deadline moved from November 30, 2026 to December 3, 2026" in mail.text
     assert "Deadline today" not in mail.text and "1 day left" in mail.text
     assert "€10,000 to €60,000" in mail.text and "up to 90% of eligible costs" in mail.text
-    assert safe_url(" https://x.org/a ") == "https://x.org/a" and safe_url("https://x.org/a b") is None
+    assert safe_url(" https://x.org/a ") == "https://x.org/a" and safe_url("https://x.org/a b") == "https://x.org/a%20b"
+    assert safe_url("https://gov.ua@evil.example/x") == "https://evil.example/x"  # the rule feeds and the site use
     assert safe_url("//x.org") is None and safe_url("data:text/html,hi") is None and safe_url("JAVASCRIPT:x") is None
 
 

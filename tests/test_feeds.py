@@ -20,7 +20,8 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from calls.schema import Call, Deadline, Provenance, Status
 from digest import feeds
-from digest.feeds import FeedItem, FeedMeta, entry_id, safe_url
+from calls.urls import safe_url
+from digest.feeds import FeedItem, FeedMeta, entry_id
 
 KYIV = ZoneInfo("Europe/Kyiv")
 BELGRADE = ZoneInfo("Europe/Belgrade")

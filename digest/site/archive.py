@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from calls import reasons as reason_codec
 from calls.store import Store, digests_table
-from digest.email import safe_url
+from calls.urls import safe_url
 from digest.select import Digest, DigestEntry
 from digest.site.slugs import call_slug
 

@@ -20,7 +20,8 @@ from babel.support import Translations
 from calls.regions import RegionProfile, default_programme_areas
 from calls.schema import Call
 from calls.store import StoredClassification, StoredEvent
-from digest.email import CHANGE_LABELS, safe_url
+from calls.urls import safe_url
+from digest.email import CHANGE_LABELS
 from babel.dates import format_date, format_time, get_datetime_format
 
 from digest.i18n import babel_locale, format_money, format_share
