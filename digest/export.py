@@ -1,8 +1,9 @@
-"""Export of stored calls as JSON, JSON Lines or CSV (schema fields, ISO 8601 datetimes with offset)."""
+"""Export of stored calls as JSON, JSON Lines or CSV (schema fields, ISO 8601 datetimes with offset).
+
+CSV cells are guarded against formula injection (:mod:`digest.csvfile`)."""
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from collections.abc import Iterable, Mapping, Sequence
@@ -10,6 +11,7 @@ from typing import IO
 
 from calls.schema import Call
 from calls.store import StoredClassification
+from digest.csvfile import write_rows
 
 FORMATS = ("json", "jsonl", "csv")
 
@@ -50,13 +52,7 @@ def write(calls: Iterable[Call], fmt: str, out: IO[str], classifications: Classi
             n += 1
         return n
     if fmt == "csv":
-        writer = csv.DictWriter(out, fieldnames=CSV_COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        n = 0
-        for call in calls:
-            writer.writerow(csv_row(call, (classifications or {}).get(call.uid, ())))
-            n += 1
-        return n
+        return write_rows(out, CSV_COLUMNS, (csv_row(call, (classifications or {}).get(call.uid, ())) for call in calls))
     raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 

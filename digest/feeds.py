@@ -15,7 +15,6 @@ writing files are the caller's job. Rules shared by every format:
 
 from __future__ import annotations
 
-import csv
 import html
 import io
 import json
@@ -31,6 +30,7 @@ import icalendar as ical
 
 from calls.schema import Call, Deadline, Status
 from calls.urls import safe_url
+from digest.csvfile import write_rows
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
@@ -48,7 +48,6 @@ CSV_COLUMNS = (
 ``deadlines`` is ``label: UTC time (raw text)`` joined by `` | `` (``?`` for an unparsed time); list columns are joined
 by ``; ``; amounts are plain decimals in ``currency``; ``reasons`` are the item's reasons."""
 
-_CSV_RISKY = ("=", "+", "-", "@", "\t", "\r")
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _LANG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*\Z")
 _JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
@@ -370,15 +369,11 @@ def _event(at: datetime, uid: str, item: FeedItem, deadline: Deadline, meta: Fee
 def csv_export(items: Iterable[FeedItem], *, delimiter: str = ",") -> bytes:
     """CSV for spreadsheets: UTF-8 with BOM, CRLF, :data:`CSV_COLUMNS`, every field quoted when needed.
 
-    Cells starting with ``= + - @``, tab or CR get a leading ``'`` (no formula injection).
+    Cells are guarded against formula injection (:mod:`digest.csvfile`).
     ``delimiter=";"`` suits Excel in locales whose decimal separator is a comma.
     """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
-    writer.writerow(CSV_COLUMNS)
-    for item in _visible(items):
-        row = _csv_row(item)
-        writer.writerow([_cell(row[column]) for column in CSV_COLUMNS])
+    write_rows(buffer, CSV_COLUMNS, (_csv_row(item) for item in _visible(items)), delimiter=delimiter)
     return b"\xef\xbb\xbf" + buffer.getvalue().encode("utf-8")
 
 
@@ -402,11 +397,6 @@ def _csv_row(item: FeedItem) -> dict[str, str]:
 
 def _amount(value) -> str:
     return "" if value is None else format(value, "f")
-
-
-def _cell(value: str | None) -> str:
-    text = _text(value)
-    return "'" + text if text.startswith(_CSV_RISKY) else text
 
 
 def json_export(items: Iterable[FeedItem], *, generated: datetime | None = None) -> bytes:

@@ -1,0 +1,37 @@
+"""The one CSV writer of every spreadsheet grantdigest writes (the feeds' ``calls.csv``, ``grantdigest export``).
+
+Scraped text is untrusted, and a spreadsheet runs a cell that starts like a formula
+(``=HYPERLINK(…)``, ``+``, ``-``, ``@``, a tab or CR: OWASP "CSV injection"). Every
+cell passes through :func:`cell`: such a cell gets a leading ``'``, which spreadsheets
+show as text, and the characters XML 1.0 forbids (control characters that also break
+CSV readers) are dropped.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import IO
+
+RISKY = ("=", "+", "-", "@", "\t", "\r")
+"""A cell starting with one of these is read as a formula by Excel, LibreOffice or Google Sheets."""
+_FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def cell(value: object) -> str:
+    """``value`` as a CSV cell that no spreadsheet evaluates ('' for None)."""
+    text = _FORBIDDEN.sub("", "" if value is None else str(value))
+    return "'" + text if text.startswith(RISKY) else text
+
+
+def write_rows(out: IO[str], columns: Sequence[str], rows: Iterable[Mapping[str, object]], *,
+               delimiter: str = ",") -> int:
+    """Write a header of ``columns`` and one guarded line per row (CRLF, quoted when needed); the rows written."""
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
+    writer.writerow(columns)
+    n = 0
+    for row in rows:
+        writer.writerow([cell(row.get(column)) for column in columns])
+        n += 1
+    return n
