@@ -65,8 +65,11 @@ def normalise(item, now: datetime | None = None) -> Call:
     if call.currency:
         update["currency"] = call.currency.upper()
     normalised = call.model_copy(update=update)
-    if normalised.status is None:
-        normalised = normalised.model_copy(update={"status": derive_status(normalised, now)})
+    derived = derive_status(normalised, now)
+    if normalised.status is None or (derived is Status.CLOSED and normalised.status in (Status.OPEN, Status.FORTHCOMING)):
+        # the publisher's own dates come first: a call whose every deadline has passed is closed,
+        # whatever its listing still says (Grants.gov keeps "posted" calls whose deadline was in August)
+        normalised = normalised.model_copy(update={"status": derived})
     return normalised
 
 

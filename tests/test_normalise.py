@@ -60,11 +60,28 @@ def test_markup_is_stripped_from_title_and_summary():
         ({"deadlines": [Deadline(at=NOW - timedelta(days=1), raw="yesterday")]}, Status.CLOSED),
         ({"deadlines": [Deadline(at=NOW + timedelta(days=9), raw="soon")]}, Status.OPEN),
         ({}, None),
-        ({"status": Status.OPEN, "deadlines": [Deadline(at=NOW - timedelta(days=30), raw="continuously open")]}, Status.OPEN),
     ],
 )
-def test_status_derived_only_where_the_source_is_silent(fields, status):
+def test_status_derived_where_the_source_is_silent(fields, status):
     assert normalise(call(**fields), NOW).status == status
+
+
+PASSED, AHEAD = Deadline(at=NOW - timedelta(days=100), raw="Aug 15, 2026"), Deadline(at=NOW + timedelta(days=9), raw="soon")
+
+
+@pytest.mark.parametrize(
+    ("said", "deadlines", "status"),
+    [
+        (Status.OPEN, [PASSED], Status.CLOSED),  # Grants.gov still lists it as "posted"
+        (Status.FORTHCOMING, [PASSED], Status.CLOSED),
+        (Status.OPEN, [PASSED, AHEAD], Status.OPEN),  # stage 1 passed, stage 2 ahead
+        (Status.CLOSED, [AHEAD], Status.CLOSED),  # closed early by its publisher: stays closed
+        (Status.WITHDRAWN, [AHEAD], Status.WITHDRAWN),
+        (Status.OPEN, [Deadline(at=None, raw="continuously open")], Status.OPEN),  # no date to go by
+    ],
+)
+def test_a_passed_deadline_closes_a_call_whatever_the_source_says(said, deadlines, status):
+    assert normalise(call(status=said, deadlines=deadlines), NOW).status == status
 
 
 def test_deadlines_sorted_and_deduplicated():
