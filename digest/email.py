@@ -30,8 +30,9 @@ from mjml import mjml2html
 from calls.store import StoredEvent
 from calls.urls import safe_url
 from digest.editorial import Controls
+from digest.templating import jinja_env
 from digest.i18n import (
-    TEMPLATES_DIR, format_deadline, format_money, format_share, jinja_env, language_tag, translations,
+    TEMPLATES_DIR, format_deadline, format_money, format_share, language_tag, translations,
 )
 from digest.reasons import say
 from digest.select import UPDATE_KINDS, Digest, DigestEntry

@@ -28,7 +28,6 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_percent
 from babel.support import Translations
-from jinja2 import BaseLoader, Environment, FileSystemLoader, select_autoescape
 
 LANGUAGES = ("uk", "sr-Latn", "sr-Cyrl", "en")
 """UI languages as BCP 47 tags (the tags of :attr:`RegionProfile.digest_languages`)."""
@@ -114,28 +113,3 @@ def format_money(amount: Decimal | int | float, currency: str, lang: str) -> str
 def format_share(rate: Decimal | float, lang: str) -> str:
     """A share 0–1 as a percentage: ``0.9`` → "90%" (or "90 %", as ``lang`` writes it)."""
     return format_percent(Decimal(str(rate)), locale=babel_locale(lang))
-
-
-def jinja_env(lang: str, loader: BaseLoader | None = None) -> Environment:
-    """A Jinja2 environment in ``lang``: autoescaping (except ``.txt`` templates), gettext installed, format filters.
-
-    Filters: ``deadline(tz)``, ``day(tz)``, ``money(currency)``, ``share``, ``reason`` (a classification's
-    reason, see :mod:`digest.reasons`) and ``term`` (a theme or applicant-type label).
-    """
-    tag = language_tag(lang)
-    env = Environment(
-        loader=loader or FileSystemLoader(TEMPLATES_DIR),
-        autoescape=select_autoescape(disabled_extensions=("txt",), default_for_string=True, default=True),
-        extensions=["jinja2.ext.i18n"],
-    )
-    env.install_gettext_translations(translations(tag), newstyle=True)
-    env.globals["lang"] = tag
-    env.filters["deadline"] = lambda dt, tz: format_deadline(dt, tz, tag)
-    env.filters["day"] = lambda dt, tz: format_day(dt, tz, tag)
-    env.filters["money"] = lambda amount, currency: format_money(amount, currency, tag)
-    env.filters["share"] = lambda rate: format_share(rate, tag)
-    from digest import reasons  # here: digest.reasons builds on this module
-
-    env.filters["reason"] = lambda reason: reasons.say(reason, tag)
-    env.filters["term"] = lambda label: reasons.term(label, tag)
-    return env

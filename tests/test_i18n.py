@@ -10,8 +10,9 @@ import pytest
 from babel.messages.pofile import read_po
 from jinja2 import DictLoader
 
+from digest.templating import jinja_env
 from digest.i18n import (
-    LANGUAGES, UnknownLanguage, catalog_name, format_deadline, format_money, jinja_env, language_tag, po_path, translations,
+    LANGUAGES, UnknownLanguage, catalog_name, format_deadline, format_money, language_tag, po_path, translations,
 )
 
 SERBIAN_CYRILLIC = dict(zip(

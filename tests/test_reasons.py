@@ -12,7 +12,8 @@ import pytest
 from calls.reasons import Names, Reason, Term, decode, encode
 from calls.regions import default_programme_areas, default_regions
 from calls.schema import Deadline
-from digest.i18n import LANGUAGES, jinja_env, translations
+from digest.templating import jinja_env
+from digest.i18n import LANGUAGES, translations
 from digest.reasons import say, term
 from pipelines.classify import classify, classify_all
 

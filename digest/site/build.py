@@ -29,7 +29,8 @@ from calls.regions import RegionProfile
 from calls.store import Store, StoredEvent
 from digest import editorial
 from digest.health import SourceHealth, source_health
-from digest.i18n import LANGUAGES, TEMPLATES_DIR, format_deadline, jinja_env, po_path, translations
+from digest.templating import jinja_env
+from digest.i18n import LANGUAGES, TEMPLATES_DIR, format_deadline, po_path, translations
 from digest.select import PUBLISHED, iso_week, select_digest
 from digest.site import archive, search
 from digest.site.archive import ArchivedDigest
