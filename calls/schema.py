@@ -30,6 +30,28 @@ class Status(StrEnum):
     """Withdrawn by an editor (a manual entry): never shown."""
 
 
+class Eligibility(StrEnum):
+    """Whether a region's applicants may apply to a call (the classifier's verdict)."""
+
+    ELIGIBLE = "eligible"
+    LIKELY = "likely"
+    UNKNOWN = "unknown"
+    NOT_ELIGIBLE = "not-eligible"
+
+
+class Tier(StrEnum):
+    """How prominently a call is shown to a region's readers."""
+
+    TOP = "top"
+    RELEVANT = "relevant"
+    LOW = "low"
+    NOT_ELIGIBLE = "not-eligible"
+
+
+SHOWN_TIERS = (Tier.TOP, Tier.RELEVANT)
+"""The tiers a region's readers see (email, site, feeds); a pinned call is shown whatever its tier."""
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(
         use_attribute_docstrings=True,

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from calls.config import ENV_DATABASE, ConfigError, load_config
-from calls.schema import Status
+from calls.schema import Status, Tier
 from calls.store import Outcome, Run, Store
 from digest import export as exporting
 from digest import probe as probing
@@ -137,7 +137,7 @@ def classify(ctx: Context) -> None:
 
     result = consolidate_configured(ctx.config, ctx.store)
     click.echo(f"{result.calls} calls → {result.merged} merged ({result.withdrawn} withdrawn), {result.classified} classifications")
-    rows = [(region, *(str(tiers.get(t, 0)) for t in ("top", "relevant", "low", "not-eligible")))
+    rows = [(region, *(str(tiers.get(t, 0)) for t in Tier))
             for region, tiers in sorted(result.tiers.items())]
     _table(("region", "top", "relevant", "low", "not eligible"), rows)
 

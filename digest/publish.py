@@ -29,7 +29,7 @@ from datetime import datetime
 from pathlib import Path
 
 from calls.regions import RegionProfile
-from calls.schema import Call, Status
+from calls.schema import SHOWN_TIERS, Call, Status
 from calls.store import Store, StoredClassification
 from digest import editorial, feeds
 from digest.reasons import say
@@ -37,7 +37,6 @@ from digest.site.build import SiteReport, build_site
 from digest.site.incremental import Writer
 
 PUBLISHED = (Status.OPEN, Status.FORTHCOMING)
-SHOWN_TIERS = ("top", "relevant")
 FEED_ID_NAMESPACE = uuid.UUID("2c0d1f5e-9a47-5b3c-8e61-7d2f4b9a0c15")
 
 

@@ -26,11 +26,10 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from calls.regions import RegionProfile
-from calls.schema import Call, Status
+from calls.schema import SHOWN_TIERS, Call, Status
 from calls.store import Outcome, Run, Store, StoredClassification, StoredEvent
 
 PUBLISHED = (Status.OPEN, Status.FORTHCOMING)
-SHOWN_TIERS = ("top", "relevant")
 UPDATE_KINDS = ("deadline-extended", "deadline-brought-forward", "budget-changed", "status-changed", "reappeared")
 """Event kinds that put a call in "updated" (``new`` and ``vanished`` do not)."""
 FAILED_OUTCOMES = (Outcome.FAILED, Outcome.DEGRADED)

@@ -29,7 +29,6 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
-from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
@@ -43,21 +42,7 @@ from calls.regions import (
 )
 from calls.folding import fold as fold_one
 from calls.reasons import Names, Reason, Term
-from calls.schema import Call, Status
-
-
-class Eligibility(StrEnum):
-    ELIGIBLE = "eligible"
-    LIKELY = "likely"
-    UNKNOWN = "unknown"
-    NOT_ELIGIBLE = "not-eligible"
-
-
-class Tier(StrEnum):
-    TOP = "top"
-    RELEVANT = "relevant"
-    LOW = "low"
-    NOT_ELIGIBLE = "not-eligible"
+from calls.schema import Call, Eligibility, Status, Tier
 
 
 @dataclass(frozen=True)

@@ -269,7 +269,7 @@ _STAGE_WORDS = r"stage|phase|cut-?off|round|step|етап|фаза|раунд|е
 _ORDINALS = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "перший": 1, "другий": 2, "третій": 3,
     "перша": 1, "друга": 2, "третя": 3, "prvi": 1, "drugi": 2, "treći": 3, "prva": 1, "druga": 2,
-    "treća": 3, "први": 1, "други": 2, "трећи": 3, "прва": 1, "друга": 2, "трећа": 3, "pierwszy": 1,
+    "treća": 3, "први": 1, "други": 2, "трећи": 3, "прва": 1, "трећа": 3, "pierwszy": 1,
     "pierwsza": 1, "első": 1, "második": 2, "harmadik": 3, "prima": 1, "primul": 1, "a doua": 2, "al doilea": 2,
     "a treia": 3,
 }

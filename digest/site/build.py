@@ -26,6 +26,7 @@ from markupsafe import Markup
 
 from calls import reasons as reason_codec
 from calls.regions import RegionProfile
+from calls.schema import SHOWN_TIERS
 from calls.store import Store, StoredEvent
 from digest import editorial
 from digest.health import SourceHealth, source_health
@@ -36,7 +37,7 @@ from digest.site import archive, search
 from digest.site.archive import ArchivedDigest
 from digest.site.incremental import Writer
 from digest.site.pages import (
-    BRUSSELS, DEADLINE_WINDOWS, HEALTH_LABELS, LANGUAGE_NAMES, SHOWN_TIERS, CallRecord, Localizer, call_fields,
+    BRUSSELS, DEADLINE_WINDOWS, HEALTH_LABELS, LANGUAGE_NAMES, CallRecord, Localizer, call_fields,
     call_record, list_item, programme_label, relative, search_document, vocabulary_labels,
 )
 

@@ -34,7 +34,6 @@ LANGUAGE_NAMES = {"uk": "Українська", "sr-Latn": "Srpski (latinica)", 
 BRUSSELS = "Europe/Brussels"
 DEADLINE_WINDOWS = (7, 30, 90)
 """Options of the calls page's "closes within N days" filter."""
-SHOWN_TIERS = ("top", "relevant")
 TIER_LABELS = {"top": "Top match", "relevant": "Relevant", "low": "Low match", "not-eligible": "Not eligible"}
 ELIGIBILITY_LABELS = {"eligible": "Eligible", "likely": "Likely eligible", "unknown": "Eligibility to be checked",
                       "not-eligible": "Not eligible"}
