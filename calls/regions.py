@@ -407,3 +407,13 @@ def _programme(pid: str, entry: Mapping[str, Any], groups: Mapping[str, tuple[st
         note=entry.get("note", ""),
         source=entry.get("source", ""),
     )
+
+
+def overrides_from(config) -> dict[str, Any]:
+    """The department's ``[regions]``, ``[themes]`` and ``[weights]`` tables, shaped like regions.toml."""
+    return {key: config.raw[key] for key in ("regions", "themes", "applicant_types", "countries", "weights") if key in config.raw}
+
+
+def configured_regions(config) -> dict[str, RegionProfile]:
+    """The region profiles in force: the shipped data with the department's overrides."""
+    return load_regions(overrides_from(config) or None)

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
-from calls.config import ENV_DATABASE, ConfigError, load_config
+from calls.config import ConfigError, load_config
 from calls.schema import Status, Tier
 from calls.store import Outcome, Run, Store
 from digest import export as exporting
+from digest import job
 from digest import probe as probing
 
 
@@ -74,30 +73,9 @@ def crawl(ctx: Context, slugs: tuple[str, ...], log_level: str) -> None:
 
 def crawl_and_report(ctx: Context, slugs: list[str], log_level: str) -> tuple[int, list[Run]]:
     """Crawl ``slugs`` (all enabled when empty), print the run record of every source that ran; exit status and runs."""
-    started = datetime.now(UTC)
-    code = run_crawl(ctx, slugs, log_level)
-    runs = [r for r in ctx.store.last_runs().values() if r.started_at >= started.replace(microsecond=0)]
+    code, runs = job.crawl(ctx, slugs, log_level)
     print_runs(runs)
     return code, runs
-
-
-def run_crawl(ctx: Context, slugs: list[str], log_level: str = "WARNING", *, database_url: str | None = None,
-              no_cache: bool = False) -> int:
-    """Start ``python -m spiders.crawl`` for ``slugs``; its exit status.
-
-    ``database_url`` sends the crawl to another database (probes); ``no_cache``
-    bypasses the HTTP cache.
-    """
-    command = [sys.executable, "-m", "spiders.crawl"]
-    if ctx.config.path:
-        command += ["--config", str(ctx.config.path)]
-    if ctx.mirror or ctx.config.mirror:
-        command += ["--mirror", ctx.mirror or ctx.config.mirror]
-    command += ["--log-level", log_level]
-    if no_cache:
-        command.append("--no-cache")
-    env = {**os.environ, ENV_DATABASE: database_url} if database_url else None
-    return subprocess.run([*command, *slugs], check=False, env=env).returncode
 
 
 @cli.command(name="export")
@@ -188,26 +166,13 @@ def sources(ctx: Context, slugs: tuple[str, ...], probe: bool, check: bool) -> N
 @pass_ctx
 def build(ctx: Context, out: str | None, base_url: str | None) -> None:
     """Publish the static site (uk, sr-Latn, sr-Cyrl, en) and the feeds (Atom, RSS, JSON Feed, iCalendar, CSV, JSON)."""
-    report = publish_feeds(ctx, out, base_url)
+    report = job.publish(ctx, out, base_url)
     click.echo(f"{report.files} files for {report.calls} published calls written to {report.out}"
                f" ({report.written} written, {report.unchanged} unchanged)")
     if report.site:
         click.echo(f"site: {report.site.pages} pages, {report.site.written} written, {report.site.unchanged} unchanged;"
                    f" open {report.out / 'index.html'}")
     _table(("feed", "calls"), [(scope, str(n)) for scope, n in report.scopes.items()])
-
-
-def publish_feeds(ctx: Context, out: str | None, base_url: str | None, *, now: datetime | None = None):
-    from digest import publish
-    from pipelines.consolidate import configured_regions
-
-    site = ctx.config.section("site")
-    folder = Path(out or site.get("out") or ctx.config.data_dir / "site")
-    if not folder.is_absolute():
-        folder = (ctx.config.base_dir / folder) if not out else folder.resolve()
-    return publish.build(ctx.store, folder, base_url=base_url or site.get("base_url", "http://localhost:8000/"),
-                         regions=configured_regions(ctx.config), now=now or datetime.now(UTC), sources=ctx.config.sources,
-                         theme_feeds=site.get("theme_feeds", ()))
 
 
 @cli.command()
@@ -226,7 +191,7 @@ def email(ctx: Context, preview_dir: str | None, send_: bool, week: str | None, 
     if bool(preview_dir) == send_:
         raise click.UsageError("give either --preview DIR or --send")
     if preview_dir:
-        written = write_email_previews(ctx, Path(preview_dir), week)
+        written = job.write_email_previews(ctx, Path(preview_dir), week)
         click.echo(f"{len(written)} files written to {preview_dir}")
         return
     if not send_emails(ctx, week, regions).ok:
@@ -243,41 +208,9 @@ def send_emails(ctx: Context, week: str | None = None, regions: tuple[str, ...] 
         report = send_digests(ctx.config, ctx.store, week=week, regions=regions or None)
     except (SendError, SubscriberError, WeekError, ConfigError) as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"{report.sent} sent, {report.skipped} already sent before, {report.failed} failed, "
-               f"{report.deferred} deferred, {report.suppressed} unsubscribed")
-    for key, recipient, error in report.failures:
-        click.echo(f"  {key} → {recipient}: {error}", err=True)
-    for item in report.uncertain:
-        click.echo(f"  sent again after an interrupted attempt: {item}", err=True)
-    if report.aborted:
-        click.echo(f"stopped early: {report.aborted} (run it again to send the rest)", err=True)
+    for line, problem in job.send_report_lines(report):
+        click.echo(line, err=problem)
     return report
-
-
-def write_email_previews(ctx: Context, folder: Path, week: str | None = None, *, now: datetime | None = None) -> list[Path]:
-    """Every region's digest in each of its languages as .eml/.html previews, with the editor's controls applied."""
-    from digest import editorial
-    from digest.email import EmailRenderer, build_message, write_preview
-    from digest.select import select_digest
-    from pipelines.consolidate import configured_regions
-
-    settings = ctx.config.section("email")
-    site = ctx.config.section("site").get("base_url", "http://localhost:8000/")
-    unsubscribe = settings.get("unsubscribe_url", "https://grantdigest.invalid/unsubscribe")
-    sender = settings.get("sender", "grantdigest@grantdigest.invalid")
-    department = settings.get("department", "")
-    renderer, now, messages = EmailRenderer(), now or datetime.now(UTC), []
-    edits = editorial.controls(ctx.store)
-    for region in configured_regions(ctx.config).values():
-        digest = select_digest(ctx.store, region, now, week=week, exclude=edits.exclusions(region.id),
-                               pinned=edits.pins(region.id))
-        for lang in region.digest_languages:
-            rendered = renderer.render(digest, lang, site_url=site, unsubscribe_url=unsubscribe, department=department,
-                                       controls=edits)
-            message = build_message(rendered, sender=sender, recipient=f"preview-{region.id}@grantdigest.invalid",
-                                    unsubscribe_url=unsubscribe)
-            messages.append((f"{digest.week}-{region.id}-{lang}", message, rendered))
-    return write_preview(messages, folder)
 
 
 @cli.command()
@@ -292,7 +225,7 @@ def approve(ctx: Context, week: str | None, region: str, by: str | None, note: s
     from digest import approval
     from digest.schedule import read_schedule
     from digest.select import WeekError, iso_week
-    from pipelines.consolidate import configured_regions
+    from calls.regions import configured_regions
 
     if list_:
         rows = approval.approvals(ctx.store, week)
@@ -321,7 +254,7 @@ def unsubscribe(ctx: Context, address: str | None, token: str | None) -> None:
     """Stop sending to ADDRESS (or to the subscriber an unsubscribe --token was made for): adds it to the suppression list."""
     from digest.send import EmailSettings, SendError
     from digest.subscribers import AddressError, SubscriberError, find_by_token, load_subscribers, suppress
-    from pipelines.consolidate import configured_regions
+    from calls.regions import configured_regions
 
     if bool(address) == bool(token):
         raise click.UsageError("give either ADDRESS or --token")
@@ -359,7 +292,7 @@ def probe_sources(ctx: Context, slugs: list[str]) -> None:
         ctx.config.source(slug)  # unknown slugs fail before any fetch
     folder, database_url = probing.scratch_database()
     with folder:
-        run_crawl(ctx, slugs, "ERROR", database_url=database_url, no_cache=True)
+        job.run_crawl(ctx, slugs, "ERROR", database_url=database_url, no_cache=True)
         for report in probing.reports(database_url, slugs):
             for line in report.lines():
                 click.echo(line)
@@ -374,9 +307,9 @@ def run(ctx: Context, log_level: str) -> None:
     The emails are written as previews to DATA_DIR/email-preview, and sent too with [email] send = true once the
     week is approved. Prints a line per stage with its time (plain timestamped lines when not on a terminal).
     """
-    job = main_job(ctx, log_level=log_level)
-    if job.code != 0:
-        raise SystemExit(job.code)
+    result = job.main_job(ctx, Stages(4), log_level=log_level)
+    if result.code != 0:
+        raise SystemExit(result.code)
 
 
 class Stages:
@@ -402,6 +335,10 @@ class Stages:
         elapsed = time.monotonic() - start
         self._say(f"{label} ✓ {elapsed:.1f}s" if self.tty else f"{name}: done in {elapsed:.1f}s", fg="green")
 
+    def say(self, text: str, err: bool = False) -> None:
+        """A line of the job's output (``err``: a problem, to stderr)."""
+        click.echo(text, err=err)
+
     def finish(self, summary: str) -> None:
         self._say(f"{summary} ({time.monotonic() - self.started:.1f}s in all)", bold=True)
 
@@ -410,84 +347,6 @@ class Stages:
             click.secho(text, **style)
         else:
             click.echo(f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ} {text}")
-
-
-@dataclass(frozen=True)
-class JobResult:
-    """What the main job produced: its exit status, where the outputs are, and every enabled source's health."""
-
-    code: int
-    site: Path
-    previews: Path
-    health: list
-    published: int = 0
-    """Calls on the site and in the feeds."""
-
-
-def main_job(ctx: Context, *, log_level: str = "WARNING", site_out: Path | None = None, previews: Path | None = None,
-             now: datetime | None = None, after_crawl: Callable[[Context], None] | None = None,
-             send: bool = True, stages: Stages | None = None, crawl: bool = True) -> JobResult:
-    """Crawl, publish, prepare the emails, check health: ``grantdigest run``, ``grantdigest demo`` and,
-    with ``crawl`` False, the scheduler's weekly digest job.
-
-    ``now`` pins the clock of publishing and selection; ``after_crawl`` runs between the crawl and publishing;
-    ``send`` False never mails anything (no digest, no health alert).
-    """
-    from digest.health import source_health, unhealthy
-
-    stages = stages or Stages(4 if crawl else 3)
-    previews = previews or ctx.config.data_dir / "email-preview"
-    code = 0
-    if crawl:
-        with stages.stage("crawl every enabled source"):
-            code, _ = crawl_and_report(ctx, [], log_level)
-            if after_crawl:
-                after_crawl(ctx)
-            click.echo(f"{ctx.store.count_calls()} calls in the store ({ctx.config.database_url})")
-    with stages.stage("publish the site and feeds"):
-        report = publish_feeds(ctx, str(site_out) if site_out else None, None, now=now)
-        click.echo(f"site and feeds of {report.calls} published calls written to {report.out}")
-    with stages.stage("prepare the emails"):
-        written = write_email_previews(ctx, previews, now=now)
-        click.echo(f"{len(written)} email preview files written to {previews}")
-        if send and ctx.config.section("email").get("send") is True:
-            code = send_from_run(ctx) or code
-    with stages.stage("check source health"):
-        health = source_health(ctx.store, ctx.config.enabled_sources(), now or datetime.now(UTC))
-        problems = unhealthy(health)
-        for h in problems:
-            click.echo(f"{h.slug}: {h.state} — {_oneline(h.reason or '')}")
-        if send and problems:
-            alert_editor(ctx, problems, now or datetime.now(UTC))
-    states = [h.state for h in health]
-    if states and all(state == "failing" for state in states) and code == 0:
-        click.echo("every enabled source failed: the site and emails above hold only what earlier crawls found", err=True)
-        code = 1
-    stages.finish("sources: " + (", ".join(f"{states.count(s)} {s}" for s in ("ok", "degraded", "failing", "never")
-                                           if s in states) or "none enabled"))
-    return JobResult(code, report.out, previews, health, report.calls)
-
-
-def alert_editor(ctx: Context, problems: list, now: datetime) -> bool:
-    """Mail the ``[health] alert_to`` address about degraded and failing sources; whether a message went out."""
-    from digest.health import alert_message
-    from digest.send import SendError, mailer_from_config
-
-    recipient = ctx.config.section("health").get("alert_to")
-    if not recipient:
-        return False
-    sender = ctx.config.section("email").get("sender", "grantdigest@grantdigest.invalid")
-    message = alert_message(problems, sender=sender, recipient=recipient, now=now)
-    if message is None:
-        return False
-    try:
-        with mailer_from_config(ctx.config) as mailer:
-            mailer.send(message)
-    except (SendError, ConfigError, OSError) as exc:
-        click.echo(f"health alert to {recipient} not sent: {exc}", err=True)
-        return False
-    click.echo(f"health alert sent to {recipient}")
-    return True
 
 
 @cli.command()
@@ -518,8 +377,8 @@ def demo(out: str, log_level: str) -> None:
     with ReplayServer(*trees) as server:
         ctx = Context(str(layout.config), server.url)
         try:
-            job = main_job(ctx, log_level=log_level, site_out=layout.site, previews=layout.previews,
-                           now=demoing.DEMO_NOW, after_crawl=as_recorded, send=False)
+            result = job.main_job(ctx, Stages(4), log_level=log_level, site_out=layout.site, previews=layout.previews,
+                                  now=demoing.DEMO_NOW, after_crawl=as_recorded, send=False)
         finally:
             if ctx._store is not None:
                 ctx.store.close()
@@ -530,24 +389,12 @@ def demo(out: str, log_level: str) -> None:
     click.echo(f"  feeds:          {layout.feeds}")
     click.echo(f"  email previews: {layout.previews} (.eml for a mail client, .html for a browser)")
     click.echo(f"  source health:  grantdigest --config {layout.config} sources")
-    troubled = [h.slug for h in job.health if h.state in ("degraded", "failing")]
+    troubled = [h.slug for h in result.health if h.state in ("degraded", "failing")]
     if troubled:
         click.echo(f"The snapshot replays the errors it recorded ({', '.join(troubled)}): the status page and the emails "
                    "show how a source in trouble is reported while the others still go out.")
-    if job.code != 0:
-        raise SystemExit(job.code)
-
-
-def send_from_run(ctx: Context) -> int:
-    """``run`` with ``[email] send = true``: send when this week is approved, else say what to approve; exit status."""
-    from digest.send import NotApproved
-
-    try:
-        return 0 if send_emails(ctx).ok else 1
-    except click.ClickException as exc:
-        click.echo(f"emails not sent: {exc.format_message()}", err=True)
-        # send_emails raised it while handling the SendError (``from None`` hides it, __context__ keeps it)
-        return 0 if isinstance(exc.__context__, NotApproved) else 1
+    if result.code != 0:
+        raise SystemExit(result.code)
 
 
 # -- editor controls (docs/editor.md) -------------------------------------------------
@@ -555,7 +402,7 @@ def send_from_run(ctx: Context) -> int:
 
 def _control_region(ctx: Context, region: str) -> str:
     from digest.editorial import ALL_REGIONS
-    from pipelines.consolidate import configured_regions
+    from calls.regions import configured_regions
 
     regions = configured_regions(ctx.config)
     if region != ALL_REGIONS and region not in regions:
@@ -630,7 +477,7 @@ def note(ctx: Context, call: str, text: str | None, lang: str | None, region: st
         _edit(ctx, "note", call, region, True, lang=lang)
         return
     from digest.i18n import UnknownLanguage, language_tag
-    from pipelines.consolidate import configured_regions
+    from calls.regions import configured_regions
 
     profile = configured_regions(ctx.config).get(region)
     try:
@@ -664,21 +511,16 @@ def controls(ctx: Context, remove_ids: tuple[int, ...]) -> None:
 
 
 def print_runs(runs: list[Run]) -> None:
-    _table(
-        ("source", "outcome", "items", "invalid", "errors", "reason"),
-        [(r.source, r.outcome.value, str(r.items), str(r.invalid), str(r.errors), r.reason or "") for r in sorted(runs, key=lambda r: r.source)],
-    )
+    for line in job.run_lines(runs):
+        click.echo(line)
 
 
-def _oneline(text: str) -> str:
-    """A reason on one table line (scraped error text may hold newlines)."""
-    return " ".join(text.split())
+_oneline = job.one_line
 
 
 def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-    for row in (header, *rows):
-        click.echo("  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip())
+    for line in job.table_lines(header, rows):
+        click.echo(line)
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """``grantdigest demo``: the whole product, offline, in one command.
 
-The main job (:func:`digest.cli.main_job`) runs against a bundled snapshot of a
+The main job (:func:`digest.job.main_job`) runs against a bundled snapshot of a
 handful of sources (``digest/demo_mirror/<slug>/``, copies of the recorded
 responses in ``tests/fixtures/<slug>/mirror``), served by a
 :class:`calls.replay.ReplayServer` on 127.0.0.1 that the demo starts and stops.

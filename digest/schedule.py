@@ -42,6 +42,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from calls.config import Config, ConfigError, load_config
 from calls.store import Store
+from digest.job import main_job
 
 log = logging.getLogger("grantdigest.schedule")
 
@@ -131,7 +132,7 @@ def crawl_job(config_path: str | None) -> int:
 
 @dataclass
 class _Context:
-    """What :func:`digest.cli.main_job` reads from the CLI's context when it does not crawl."""
+    """What :func:`digest.job.main_job` reads (:class:`digest.job.JobContext`) when it does not crawl."""
 
     config: Config
     store: Store
@@ -139,7 +140,7 @@ class _Context:
 
 
 class _LogStages:
-    """:class:`digest.cli.Stages` for a daemon: each stage's start and end go to the log."""
+    """The job's :class:`digest.job.Progress` in a daemon: each stage's start and end, and every line, go to the log."""
 
     @contextmanager
     def stage(self, name: str) -> Iterator[None]:
@@ -147,6 +148,9 @@ class _LogStages:
         log.info("%s: started", name)
         yield
         log.info("%s: done in %.1f s", name, time.monotonic() - started)
+
+    def say(self, text: str, err: bool = False) -> None:
+        (log.warning if err else log.info)("%s", text)
 
     def finish(self, summary: str) -> None:
         log.info("%s", summary)
@@ -156,13 +160,11 @@ def publish_job(config_path: str | None) -> int:
     """The weekly digest: what ``grantdigest run`` does after its crawl — publish the site and feeds, write the
     email previews (and send when ``[email] send`` is on and the week is approved), alert the editor about
     unhealthy sources. Returns the number of published calls; a failed send fails the job."""
-    from digest.cli import main_job  # here, not above: the CLI imports this module
-
     config = load_config(config_path)
     store = Store.open(config.database_url)
     log.info("digest job started")
     try:
-        result = main_job(_Context(config, store), crawl=False, stages=_LogStages())
+        result = main_job(_Context(config, store), _LogStages(), crawl_first=False)
     finally:
         store.close()
     log.info("digest job finished: site in %s, email previews in %s, exit status %s",

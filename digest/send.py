@@ -509,7 +509,7 @@ def send_digests(config: Config, store: Store, *, week: str | None = None, now: 
     Raises :class:`SendError` (:class:`NotApproved`, :class:`SendLocked`, settings) before anything
     is sent, and :class:`digest.subscribers.SubscriberError` when the subscribers file has a bad row.
     """
-    from pipelines.consolidate import configured_regions
+    from calls.regions import configured_regions
 
     settings = EmailSettings.from_config(config)
     settings.check_sendable()

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from calls.regions import RegionProfile, load_programme_areas, load_regions, weight_table
+from calls.regions import load_programme_areas, load_regions, overrides_from, weight_table
 from calls.schema import Status
 from calls.store import Store
 from pipelines.classify import Weights, classify_all, default_weights
@@ -59,16 +59,6 @@ def consolidate(
     return Consolidated(
         calls=len(calls), merged=len(merged), withdrawn=len(merged) - len(shown), classified=len(classified), tiers=tiers,
     )
-
-
-def overrides_from(config) -> dict[str, Any]:
-    """The department's ``[regions]``, ``[themes]`` and ``[weights]`` tables, shaped like regions.toml."""
-    return {key: config.raw[key] for key in ("regions", "themes", "applicant_types", "countries", "weights") if key in config.raw}
-
-
-def configured_regions(config) -> dict[str, RegionProfile]:
-    """The region profiles in force: the shipped data with the department's overrides."""
-    return load_regions(overrides_from(config) or None)
 
 
 def consolidate_configured(config, store: Store, now: datetime | None = None) -> Consolidated:

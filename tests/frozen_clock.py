@@ -55,6 +55,13 @@ def start(now: datetime) -> None:
     os.environ["PYTHONPATH"] = _with_hook(os.environ.get("PYTHONPATH", ""))
 
 
+def real_now() -> datetime:
+    """The system clock, which OpenSSL (certificate validity), SQLite and other C code still read."""
+    if _traveller is None:
+        return datetime.now(UTC)
+    return datetime.fromtimestamp(time_machine.escape_hatch.time.time(), UTC)
+
+
 def stop() -> None:
     global _traveller
     if _traveller is not None:

@@ -231,7 +231,8 @@ def test_email_previews_apply_the_controls(cli_store, tmp_path):
     config, store = cli_store
     add_control(store, "exclude", "DIGITAL-2027-EDIH-UA-01", "lviv")
     add_control(store, "note", "HORIZON-CL5-2027-D3-01", "lviv", lang="en", text="Ask the EU desk first")
-    from digest.cli import Context, write_email_previews
+    from digest.cli import Context
+    from digest.job import write_email_previews
 
     ctx = Context(str(config), None)
     write_email_previews(ctx, tmp_path / "previews", now=NOW)

@@ -45,3 +45,12 @@ def test_frozen_now_option_values(value, expected):
 def test_frozen_now_needs_an_offset():
     with pytest.raises(ValueError, match="offset"):
         frozen_clock.parse("2026-11-29T20:00:00")
+
+
+def test_real_now_reads_the_system_clock_for_c_code():
+    """real_now() is ahead of (or behind) the frozen clock by exactly the run's offset."""
+    import os
+
+    frozen, real = (float(part) for part in os.environ[frozen_clock.ENV].split())
+    drift = frozen_clock.real_now().timestamp() - datetime.now(UTC).timestamp()
+    assert abs(drift - (real - frozen)) < 5

@@ -23,6 +23,7 @@ from email.parser import BytesParser
 from email.policy import default as default_policy
 from email.utils import getaddresses
 
+import frozen_clock
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
@@ -508,7 +509,7 @@ def self_signed(folder) -> tuple[str, str]:
 
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.UTC)
+    now = frozen_clock.real_now()  # OpenSSL checks the certificate against the system clock, not the frozen one
     cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
             .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(hours=1))
             .not_valid_after(now + dt.timedelta(days=1))
@@ -657,22 +658,23 @@ def test_ledger_claims_only_unsent_rows(tmp_path):
 
 @pytest.mark.crawl
 def test_run_sends_when_configured_and_approved(smtp, mailroom, capsys):
-    from digest.cli import Context, send_from_run
+    from digest.cli import Context, Stages
+    from digest.job import send_from_run
     from digest.select import iso_week
 
     inbox, port = smtp()
     room = mailroom(port, send=True)
     ctx = Context(str(room.config_path), None)
-    assert send_from_run(ctx) == 0 and inbox.arrived == []  # not approved: said, not an error of the run
+    assert send_from_run(ctx, Stages(1, tty=False)) == 0 and inbox.arrived == []  # not approved: said, not an error of the run
     assert "emails not sent: not approved" in capsys.readouterr().err
     now = dt.datetime.now(dt.UTC)
     for zone in ("Europe/Kyiv", "Europe/Belgrade"):
         approve(ctx.store, iso_week(now, zone), "*", by="Olena")
-    assert send_from_run(ctx) == 0
+    assert send_from_run(ctx, Stages(1, tty=False)) == 0
     assert capsys.readouterr().out.startswith("6 sent, 0 already sent before")
     assert sorted(a.rcpt_tos[0] for a in inbox.arrived) == sorted(EXPECTED)
     (room.folder / "subscribers.csv").write_text("email,region\nnobody,lviv\n", encoding="utf-8")
-    assert send_from_run(ctx) == 1 and "not an email address" in capsys.readouterr().err
+    assert send_from_run(ctx, Stages(1, tty=False)) == 1 and "not an email address" in capsys.readouterr().err
     ctx.store.close()
 
 

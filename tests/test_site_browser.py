@@ -33,7 +33,8 @@ from calls.testing import write_config
 from digest.cli import cli
 from digest.select import iso_week, select_digest
 from digest.site.slugs import call_slug
-from pipelines.consolidate import configured_regions, consolidate_configured
+from calls.regions import configured_regions
+from pipelines.consolidate import consolidate_configured
 
 pytestmark = pytest.mark.browser
 
