@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from calls.text import XML_FORBIDDEN
+
 TRACKING_PARAMS = frozenset({"fbclid", "gclid", "dclid", "msclkid", "yclid", "mc_cid", "mc_eid", "_ga", "igshid"})
 """Query parameters that only track a click; any ``utm_*`` parameter is dropped too."""
 
@@ -23,7 +25,6 @@ _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 _PRINTABLE_ASCII = "".join(chr(c) for c in range(0x21, 0x7F))
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _URL_SAFE = "/%:@!$&'()*+,;=-._~?"
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def canonical_url(url: str) -> str:
@@ -137,7 +138,7 @@ def safe_url(url: str | None) -> str | None:
     ``data:``, relative and malformed URLs, characters XML 1.0 forbids, and any userinfo
     (``https://gov.ua@evil.example/`` is a link to ``evil.example``, and shown as one).
     """
-    text = _NOT_XML.sub("", url or "").strip()
+    text = XML_FORBIDDEN.sub("", url or "").strip()
     if not text:
         return None
     try:

@@ -153,7 +153,7 @@ def sources(ctx: Context, slugs: tuple[str, ...], probe: bool, check: bool) -> N
         str(h.items) if h.items is not None else "-",
         f"{h.median_items:g}" if h.median_items is not None else "-",
         " ".join(r.state[0] if r.state != "never" else "." for r in reversed(h.history)),
-        _oneline(h.reason) if h.reason and h.state != "never" else "",
+        job.one_line(h.reason) if h.reason and h.state != "never" else "",
     ) for h in health]
     _table(("source", "enabled", "verified", "health", "last run (UTC)", "outcome", "items", "usual", "history", "reason"), rows)
     if check and unhealthy(health):
@@ -507,15 +507,12 @@ def controls(ctx: Context, remove_ids: tuple[int, ...]) -> None:
     found = editorial.controls(ctx.store)
     _table(("id", "action", "call", "region", "lang", "by", "at (UTC)", "now the call", "note"),
            [(str(c.id), c.action, c.target, c.region, c.lang or "", c.by or "", c.at.strftime("%Y-%m-%d %H:%M"),
-             found.resolve(c.target) or "(none yet)", _oneline(c.text or "")[:60]) for c in found.items])
+             found.resolve(c.target) or "(none yet)", job.one_line(c.text or "")[:60]) for c in found.items])
 
 
 def print_runs(runs: list[Run]) -> None:
     for line in job.run_lines(runs):
         click.echo(line)
-
-
-_oneline = job.one_line
 
 
 def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:

@@ -10,18 +10,18 @@ CSV readers) are dropped.
 from __future__ import annotations
 
 import csv
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import IO
 
+from calls.text import XML_FORBIDDEN
+
 RISKY = ("=", "+", "-", "@", "\t", "\r")
 """A cell starting with one of these is read as a formula by Excel, LibreOffice or Google Sheets."""
-_FORBIDDEN = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def cell(value: object) -> str:
     """``value`` as a CSV cell that no spreadsheet evaluates ('' for None)."""
-    text = _FORBIDDEN.sub("", "" if value is None else str(value))
+    text = XML_FORBIDDEN.sub("", "" if value is None else str(value))
     return "'" + text if text.startswith(RISKY) else text
 
 

@@ -29,6 +29,7 @@ from email.utils import format_datetime
 import icalendar as ical
 
 from calls.schema import Call, Deadline, Status
+from calls.text import XML_FORBIDDEN
 from calls.urls import safe_url
 from digest.csvfile import write_rows
 
@@ -48,7 +49,6 @@ CSV_COLUMNS = (
 ``deadlines`` is ``label: UTC time (raw text)`` joined by `` | `` (``?`` for an unparsed time); list columns are joined
 by ``; ``; amounts are plain decimals in ``currency``; ``reasons`` are the item's reasons."""
 
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 _LANG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*\Z")
 _JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
 
@@ -111,7 +111,7 @@ def _rfc822(moment: datetime) -> str:
 
 def _text(value: str | None) -> str:
     """``value`` without the characters XML 1.0 forbids (they also break iCalendar and CSV readers)."""
-    return _NOT_XML.sub("", value) if value else ""
+    return XML_FORBIDDEN.sub("", value) if value else ""
 
 
 def _lang(tag: str | None) -> str | None:

@@ -176,7 +176,7 @@ def alert_editor(job: JobContext, problems: list, now: datetime, progress: Progr
 def run_lines(runs: Iterable[Run]) -> list[str]:
     """The run records as an aligned table, a line each."""
     return table_lines(("source", "outcome", "items", "invalid", "errors", "reason"),
-                       [(r.source, r.outcome.value, str(r.items), str(r.invalid), str(r.errors), one_line(r.reason or ""))
+                       [(r.source, r.outcome.value, str(r.items), str(r.invalid), str(r.errors), r.reason or "")
                         for r in sorted(runs, key=lambda r: r.source)])
 
 
