@@ -6,7 +6,7 @@ import pytest
 
 from calls.folding import FOLD, fold, fold_key, fold_words
 from digest.site import search
-from pipelines import classify, merge
+from pipelines import matching, merge
 
 SAME = [  # spellings that must meet, and their folded form
     (("район", "Район", "rajon"), "rajon"),
@@ -28,7 +28,7 @@ SAME = [  # spellings that must meet, and their folded form
 def test_every_stage_folds_alike(spellings, folded):
     for text in spellings:
         assert fold(text) == folded, text
-        assert classify.fold(text) == folded, text  # keyword matching
+        assert matching.fold(text) == folded, text  # keyword matching
         assert merge.fold(text) == folded, text  # title and id keys
         assert search.words(text) == [folded], text  # the site's index
 
@@ -37,7 +37,7 @@ def test_words_and_keys_split_on_punctuation_and_keep_order():
     text = "«Культура   онлайн» — Javni poziv, 2027!"
     assert fold_words(text) == ["kultura", "onlajn", "javni", "poziv", "2027"]
     assert fold_key(text) == "kultura onlajn javni poziv 2027"
-    assert classify.fold_text(text) == fold_words(text)
+    assert matching.fold_text(text) == fold_words(text)
 
 
 def test_the_table_maps_to_ascii_and_travels_with_the_search_index():

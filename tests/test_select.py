@@ -41,7 +41,7 @@ IN_WEEK_52 = datetime(2026, 12, 23, 10, 0, tzinfo=UTC)  # 2027-01-15 and -20 dea
 
 ENERGY = "eu-ftp:HORIZON-CL5-2027-D3-01"  # deadline 2027-01-20 17:00 CET
 MUNICIPAL = "eu-ftp:45012345"  # deadline 2027-01-15 17:00 CET
-DIGITAL = "eu-ftp:DIGITAL-2027-EDIH-UA-01"  # deadline 2027-03-12
+DIGITAL = "eu-ftp:DIGITAL-2027-EDIH-UA-01"  # deadline 2027-03-12; "Only legal entities established in EU Member States and Ukraine"
 TWINNING = "eu-ftp:CERV-2027-CITIZENS-TOWN-TT"  # deadline 2027-02-10
 EUROPEAID = "eu-ftp:EuropeAid/187123/DD/ACT/UA"  # Ukraine only: not eligible in Vojvodina
 MISSION = "eu-ftp:HORIZON-MISS-2027-CIT-02"  # low tier everywhere
@@ -138,7 +138,8 @@ def test_week_bounds_run_monday_to_monday_across_a_clock_change():
 
 @pytest.mark.crawl
 def test_first_week_everything_shown_is_new(week49):
-    shown = {"vojvodina": {MUNICIPAL, ENERGY, DIGITAL, TWINNING}, "volyn": {ENERGY, EUROPEAID, TWINNING}}
+    # The EDIH call admits EU Member States and Ukraine only: never shown in Vojvodina, whatever Serbia's association.
+    shown = {"vojvodina": {MUNICIPAL, ENERGY, TWINNING}, "volyn": {ENERGY, EUROPEAID, TWINNING}}
     for region_id, expected in shown.items():
         digest = select_digest(week49, REGIONS[region_id], IN_WEEK_49)
         assert digest.week == "2026-W49"
@@ -163,7 +164,7 @@ def test_later_week_closing_soon_and_top(week49):
     digest = select_digest(week49, vojvodina, IN_WEEK_52)
     assert digest.week == "2026-W52" and digest.new == [] and digest.updated == []
     assert uids(digest.closing_soon) == [MUNICIPAL, ENERGY]  # by deadline: 15 January, then 20 January
-    assert set(uids(digest.top)) == {DIGITAL, TWINNING} and EUROPEAID not in listed(digest)
+    assert set(uids(digest.top)) == {TWINNING} and EUROPEAID not in listed(digest) and DIGITAL not in listed(digest)
     assert_by_score(digest.top)
     soonest = digest.closing_soon[0]
     assert soonest.days_left(IN_WEEK_52, vojvodina.zone) == 23
@@ -171,7 +172,7 @@ def test_later_week_closing_soon_and_top(week49):
     assert soonest.deadline_local("Europe/Kyiv").hour == 18
     # a narrower window: nothing closes within a week, so the same calls are top matches
     relaxed = select_digest(week49, vojvodina, IN_WEEK_52, closing_days=7)
-    assert relaxed.closing_soon == [] and set(uids(relaxed.top)) == {MUNICIPAL, ENERGY, DIGITAL, TWINNING}
+    assert relaxed.closing_soon == [] and set(uids(relaxed.top)) == {MUNICIPAL, ENERGY, TWINNING}
 
 
 @pytest.mark.crawl
@@ -180,7 +181,7 @@ def test_a_call_whose_deadlines_have_all_passed_is_never_shown(week49):
     digest = select_digest(week49, REGIONS["vojvodina"], after_municipal)
     assert MUNICIPAL not in listed(digest)
     assert uids(digest.closing_soon) == [ENERGY, TWINNING]  # 20 January, then 10 February
-    assert digest.total_matching == 3
+    assert digest.total_matching == 2
 
 
 @pytest.mark.crawl
@@ -208,7 +209,7 @@ def test_editor_exclude_and_pin(week49):
     assert MUNICIPAL not in listed(digest)
     assert uids(digest.top)[:2] == [MISSION, TWINNING]  # pinned first, in the editor's order, even a low-tier call
     assert uids(digest.closing_soon) == [ENERGY] and listed(digest).count(TWINNING) == 1
-    assert digest.total_matching == 4
+    assert digest.total_matching == 3
 
 
 # -- changes and sources ------------------------------------------------------------
