@@ -16,6 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from calls.extract.applicants import find_applicant_types
+from calls.extract.eligibility import eligibility_section
 from calls.extract.dates import find_deadlines, find_opening
 from calls.extract.money import find_budget, find_cofinancing, find_grant_range
 from calls.extract.priority import find_priorities
@@ -138,7 +139,11 @@ def text_facts(text: str, zone: ZoneInfo, language: str | None = None) -> dict[s
     rate, raw_rate = find_cofinancing(text)
     if rate is not None:
         facts.update(cofinancing_rate=rate, cofinancing_raw=raw_rate)
-    if applicants := find_applicant_types(text):
+    # Who may apply, from what the post says about applicants when it says it in a section of its own.
+    section = eligibility_section(text)
+    if section:
+        facts["eligibility_text"] = section
+    if applicants := (section and find_applicant_types(section)) or find_applicant_types(text):
         facts["applicant_types"] = applicants
     if priorities := find_priorities(text):
         facts["programme_priorities"] = priorities

@@ -210,3 +210,51 @@ def test_real_topic_limited_to_other_countries_is_not_eligible_anywhere(samples)
     for rid, result in results.items():
         assert result.eligibility is Eligibility.NOT_ELIGIBLE, (rid, result.reasons)
         assert "Iceland and Norway" in result.reasons[0]
+
+
+# ------------------------------------------------------------------ end to end, through a feed
+
+FEED_SOURCE = """
+[sources.digital-news]
+spider = "feed"
+title = "Digital cooperation news (example)"
+language = "en"
+timezone = "Europe/Brussels"
+[sources.digital-news.options]
+urls = ["https://news.example.org/calls/feed/"]
+"""
+FEED = """<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Calls</title><link>https://news.example.org/</link><description>Calls</description>
+<item><title>Call for proposals: digital innovation hubs for SMEs and municipalities</title>
+<link>https://news.example.org/calls/edih-2028/</link><guid>https://news.example.org/calls/edih-2028/</guid>
+<pubDate>Mon, 30 Nov 2026 09:00:00 +0000</pubDate>
+<description><![CDATA[<p>The call supports digital innovation hubs that serve SMEs and public administrations.</p>
+<p>The indicative budget is 30 EUR million.</p>
+<h3>Eligibility</h3><p>Only legal entities established in EU Member States and Ukraine are eligible.</p>
+<p>Deadline: 30 April 2028</p>]]></description></item>
+</channel></rss>
+"""
+
+
+@pytest.mark.crawl
+def test_a_feed_items_limit_reaches_the_store(replay, tmp_path):
+    from decimal import Decimal
+
+    from calls.replay import exchange
+    from calls.store import Store
+    from calls.testing import crawl_fixtures, write_config
+
+    server = replay(exchanges=[exchange("https://news.example.org/calls/feed/", FEED.encode(),
+                                        headers={"Content-Type": "application/rss+xml; charset=utf-8"})])
+    config = write_config(tmp_path, extra=FEED_SOURCE)
+    result = crawl_fixtures(config, server.url, "digital-news")
+    assert result.returncode == 0, result.log[-3000:]
+    store = Store.open(load_config(config).database_url)
+    (item,) = list(store.iter_calls())
+    assert item.budget == Decimal("30000000") and item.currency == "EUR"
+    assert "Only legal entities established in EU Member States and Ukraine" in item.eligibility_text
+    verdicts = {c.region: c for c in store.classifications()[item.uid]}
+    assert verdicts["vojvodina"].eligibility == "not-eligible"
+    assert "Serbia is not among them" in verdicts["vojvodina"].reasons[0]
+    for rid in UKRAINIAN:
+        assert verdicts[rid].eligibility != "not-eligible", rid
