@@ -16,10 +16,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from calls.extract.applicants import find_applicant_types
-from calls.extract.eligibility import eligibility_section
 from calls.extract.dates import find_deadlines, find_opening
+from calls.extract.eligibility import eligibility_section
 from calls.extract.money import find_budget, find_cofinancing, find_grant_range
+from calls.extract.planning import find_planned
 from calls.extract.priority import find_priorities
+from calls.schema import Status
 
 
 def _words(*stems: str) -> re.Pattern:
@@ -147,4 +149,7 @@ def text_facts(text: str, zone: ZoneInfo, language: str | None = None) -> dict[s
         facts["applicant_types"] = applicants
     if priorities := find_priorities(text):
         facts["programme_priorities"] = priorities
+    if not deadlines and not opening and find_planned(text):
+        # "The call is projected to the second part of 2025": a call to come (dates decide whenever there are any).
+        facts["status"] = Status.FORTHCOMING
     return facts
