@@ -181,7 +181,10 @@ class Facts:
     everything: Mapping[str, str]
     """Title, body and eligibility-text hits."""
     limits: tuple[Limit, ...] = ()
-    """Participation limits stated in the eligibility text and summary (:mod:`pipelines.limits`)."""
+    """Participation limits stated in the eligibility text, or the summary when there is none (:mod:`pipelines.limits`).
+
+    Where a source gives its conditions apart, limits are read there only: a description's "only" is about
+    the work ("only cities in Member States will host pilots"), not about who may apply."""
 
 
 def facts_of(call: Call, matcher: Matcher) -> Facts:
@@ -192,5 +195,5 @@ def facts_of(call: Call, matcher: Matcher) -> Facts:
     title, body_hits, eligibility = matcher.find(call.title), matcher.find(body), matcher.find(call.eligibility_text)
     main = {**body_hits, **title}
     return Facts(
-        title, body_hits, eligibility, main, {**eligibility, **main}, find_limits(call.eligibility_text, call.summary),
+        title, body_hits, eligibility, main, {**eligibility, **main}, find_limits(call.eligibility_text or call.summary),
     )

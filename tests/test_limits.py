@@ -258,3 +258,12 @@ def test_a_feed_items_limit_reaches_the_store(replay, tmp_path):
     assert "Serbia is not among them" in verdicts["vojvodina"].reasons[0]
     for rid in UKRAINIAN:
         assert verdicts[rid].eligibility != "not-eligible", rid
+
+
+def test_where_conditions_are_given_apart_the_description_does_not_limit():
+    item = call("Urban pilots for climate-neutral cities", "Eligible countries: as described in Annex B of the Work Programme.",
+                programme_id="horizon-europe",
+                summary="Pilots will take place only in cities of EU Member States that signed the Climate City Contract.")
+    assert verdicts(item)["lviv"].eligibility is Eligibility.ELIGIBLE
+    without = item.model_copy(update={"eligibility_text": None, "summary": "Only legal entities established in EU Member States are eligible."})
+    assert verdicts(without)["lviv"].eligibility is Eligibility.NOT_ELIGIBLE
