@@ -3,12 +3,8 @@
 For each (call, region) pair :func:`classify` returns an eligibility verdict, a
 0–100 score, a tier and the reasons behind them.
 
-Eligibility, strongest evidence first: the call's ``eligible_areas``; its
-``eligible_countries`` (or the country of an ``EuropeAid/…/UA`` reference); its
-programme (``programme_areas.toml``: is the region in the programme area, is the
-country associated), found by registry id, official identifier or name in the text;
-then the text itself: the region named, only other areas of the country named, the
-country named; last the call's language (Ukrainian → Ukraine, Serbian → Serbia).
+Eligibility, strongest evidence first (the call's own areas, its participation limits,
+its countries, its programme, its text, its language): :mod:`pipelines.eligibility`.
 
 The score adds up eligibility, priority themes found in title, summary and keywords,
 the call's applicant types against the region's readers, and time to the deadline.
@@ -16,16 +12,13 @@ Thresholds make the tier; rules then cap it (closed → low, readers cannot appl
 low, eligibility unknown → at most relevant, …). Points, thresholds and the caps are
 listed in ``[weights]`` of regions.toml and carried by :class:`Weights`.
 
-Text matching folds both text and keywords the same way (:func:`fold`): lower
-case, Cyrillic → Latin with Serbian conventions (so "Војводина" = "Vojvodina"),
-diacritics stripped. Keywords are word-prefix stems, compiled once into a
-:class:`Matcher`; :func:`classify_all` tokenises each call once for all regions.
+Keyword matching (one folding rule for text and keywords, stems compiled once, each
+call's text read once for all regions): :mod:`pipelines.matching`.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -33,11 +26,26 @@ from functools import lru_cache
 from typing import Any
 
 from calls.reasons import Reason, Term
-from calls.regions import ProgrammeArea, ProgrammeAreas, RegionProfile, default_programme_areas, weight_table
+from calls.regions import (
+    ProgrammeArea,
+    ProgrammeAreas,
+    RegionProfile,
+    default_programme_areas,
+    weight_table,
+)
 from calls.schema import Call, Eligibility, Status, Tier
 from pipelines.eligibility import eligibility as judge_eligibility
-from pipelines.eligibility import LEAD_ONLY, name_of, programme_of
-from pipelines.matching import Facts, Matcher, RegionRules, compile_rules, compiled_for, facts_of, fold_text, keyword_key
+from pipelines.eligibility import name_of, programme_of
+from pipelines.matching import (
+    Facts,
+    Matcher,
+    RegionRules,
+    compile_rules,
+    compiled_for,
+    facts_of,
+    fold_text,
+    keyword_key,
+)
 
 __all__ = [
     "Classification", "Eligibility", "Matcher", "Tier", "Weights", "classify", "classify_all", "default_weights",
@@ -156,7 +164,7 @@ def _classify(
 ) -> Classification:
     region = rules.region
     programme, programme_how = programme_found
-    eligibility, reasons = judge_eligibility(call, facts, rules, programme, programme_how, now)
+    eligibility, reasons, partner_only = judge_eligibility(call, facts, rules, programme, programme_how, now)
     score = {
         Eligibility.ELIGIBLE: weights.eligible,
         Eligibility.LIKELY: weights.likely,
@@ -183,7 +191,6 @@ def _classify(
         tier, score = Tier.LOW, min(score, weights.closed_cap)
     else:
         tier = Tier.TOP if score >= weights.top else Tier.RELEVANT if score >= weights.relevant else Tier.LOW
-        partner_only = any(getattr(r, "msgid", None) == LEAD_ONLY for r in reasons)
         for cap, why in _caps(eligibility, themes, programme, mismatch, urgent, partner_only, weights):
             if _TIER_ORDER[tier] > _TIER_ORDER[cap]:
                 # Keep score order consistent with tiers: a capped call scores below the cut.

@@ -52,24 +52,20 @@ def programme_of(call: Call, facts: Facts, compiled: Compiled) -> tuple[Programm
 
 def eligibility(
     call: Call, facts: Facts, rules: RegionRules, programme: ProgrammeArea | None, how: str, now: datetime
-) -> tuple[Eligibility, list[str]]:
-    """The verdict for one region and the (at most two) reasons behind it."""
+) -> tuple[Eligibility, list[str], bool]:
+    """The verdict for one region, the (at most two) reasons behind it, and whether the region's
+    organisations can only be partners (the call's lead applicant must come from elsewhere)."""
     region, country = rules.region, rules.region.country
     own_areas = {a.strip().upper() for a in call.eligible_areas} & region.areas
     limit = None if own_areas else _limit_verdict(facts.limits, country, programme, now)
     if limit is not None and limit.verdict is Eligibility.NOT_ELIGIBLE:
-        return limit.verdict, [limit.reason]
+        return limit.verdict, [limit.reason], False
     verdict, reasons = _from_evidence(call, facts, rules, programme, how, now,
                                       admitted=limit.reason if limit is not None and limit.admits else None)
     if limit is not None and not limit.admits and _RANK[verdict] >= _RANK[limit.verdict]:
         # The limit caps the verdict; where they agree, its sentence comes first.
-        return limit.verdict, [limit.reason] + (reasons[:1] if verdict is limit.verdict else [])
-    return verdict, reasons
-
-
-LEAD_ONLY = ("organisations from %(country)s can take part only as partners: "
-             "the lead applicant must come from the countries the call names (“%(quote)s”)")
-"""The reason of a call the region's organisations may join but not lead."""
+        return limit.verdict, [limit.reason] + (reasons[:1] if verdict is limit.verdict else []), limit.partner_only
+    return verdict, reasons, False
 
 
 @dataclass(frozen=True)
@@ -78,6 +74,8 @@ class _LimitVerdict:
     """What the limit allows at most (or, when it admits the country, what it shows)."""
     reason: Reason
     admits: bool
+    partner_only: bool = False
+    """The limit is for lead applicants only: the region's organisations may join as partners."""
 
 
 def _limit_verdict(
@@ -99,7 +97,10 @@ def _limit_verdict(
                 "the call may be limited to applicants from other countries (“%(quote)s”); "
                 "it does not say whether %(country)s is among them", **names), False))
         elif says is False and limit.doubt is Doubt.LEAD_ONLY:
-            found.append(_LimitVerdict(Eligibility.LIKELY, Reason(LEAD_ONLY, **names), False))
+            found.append(_LimitVerdict(Eligibility.LIKELY, Reason(
+                "organisations from %(country)s can take part only as partners: "
+                "the lead applicant must come from the countries the call names (“%(quote)s”)", **names),
+                False, partner_only=True))
         elif says is False and limit.doubt is not Doubt.NONE:
             found.append(_LimitVerdict(Eligibility.UNKNOWN, Reason(
                 "the call seems to limit participation to other countries (“%(quote)s”); "

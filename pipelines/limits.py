@@ -30,7 +30,7 @@ from enum import StrEnum
 from functools import lru_cache
 from importlib import resources
 
-from calls.folding import fold
+from calls.folding import fold, fold_words
 
 QUOTE_MAX = 240
 """Longest quote of a limit's sentence, in characters (the reason shows it)."""
@@ -185,7 +185,7 @@ class _Mention:
     end: int
     """Index after the last word."""
     value: str
-    """A country code, a grouping id, or a vocabulary kind."""
+    """A country code or ``group:<id>`` (empty for a phrase of the other vocabularies)."""
     chars: tuple[int, int]
     """Span in the folded sentence."""
 
@@ -231,7 +231,7 @@ def _stem_words(stem: str) -> tuple[tuple[str, bool], ...]:
     out: list[tuple[str, bool]] = []
     for part in stem.split():
         whole = part.endswith("$")
-        pieces = _WORD.findall(fold(part.rstrip("$")))
+        pieces = fold_words(part.rstrip("$"))
         out += [(piece, whole and k == len(pieces) - 1) for k, piece in enumerate(pieces)]
     return tuple(out)
 
@@ -261,8 +261,8 @@ def _data() -> _Data:
         groups[gid] = frozenset(group["members"])
         entries += [(stem, "group:" + gid) for stem in group["stems"]]
 
-    def vocabulary(stems: list[str], kind: str = "") -> _Vocabulary:
-        return _Vocabulary([(s, kind) for s in stems])
+    def vocabulary(stems: list[str]) -> _Vocabulary:
+        return _Vocabulary([(s, "") for s in stems])
 
     return _Data(
         places=_Vocabulary(entries),
@@ -396,24 +396,10 @@ def _limit(
     loose: bool,
     data: _Data,
 ) -> Limit:
-    countries: set[str] = set()
-    associated = False
-    for mention in admitted:
-        if mention.value == "group:associated":
-            associated = True
-        elif mention.value.startswith("group:"):
-            countries |= data.groups[mention.value[6:]]
-        else:
-            countries.add(mention.value)
-    excluded: set[str] = set()
-    for mention in shut:
-        if mention.value.startswith("group:"):
-            excluded |= data.groups.get(mention.value[6:], frozenset())
-        else:
-            excluded.add(mention.value)
-    scoped = [w for i, w in enumerate(words) if i in scope]
+    countries, excluded = _codes(admitted, data), _codes(shut, data)
+    associated = any(m.value == "group:associated" for m in admitted)
     unknown_grouping = any(
-        m.start + scope.start not in covered for m in data.country_words.find(scoped)
+        m.start + scope.start not in covered for m in data.country_words.find(words[scope.start : scope.stop])
     )
     if roles:
         doubt = Doubt.LEAD_ONLY
@@ -424,8 +410,16 @@ def _limit(
     else:
         doubt = Doubt.NONE
     first = min((m.chars[0] for m in admitted + shut), default=0)
-    return Limit(_quote(sentence, folded, first), frozenset(countries), associated, frozenset(excluded - countries),
+    return Limit(_quote(sentence, folded, first), countries, associated, excluded - countries,
                  doubt, unresolved=unknown_grouping and bool(admitted))
+
+
+def _codes(mentions: list[_Mention], data: _Data) -> frozenset[str]:
+    """The ISO codes ``mentions`` name, groupings expanded ("associated countries" has no fixed members)."""
+    codes: set[str] = set()
+    for mention in mentions:
+        codes |= data.groups[mention.value[6:]] if mention.value.startswith("group:") else {mention.value}
+    return frozenset(codes)
 
 
 def _quote(sentence: str, folded: str, at: int) -> str:
