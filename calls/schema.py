@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from calls.zones import zone
 
 SUMMARY_MAX = 1200
 """Upper bound, in characters, of :attr:`Call.summary`."""
@@ -62,19 +64,49 @@ class _Model(BaseModel):
 
 
 class Deadline(_Model):
-    """One submission deadline; multi-stage calls have several."""
+    """One submission deadline; multi-stage calls have several.
+
+    What was published (``day``, ``clock``, ``zone``) is kept apart from the instant
+    derived from it (``at``), which only sorts and counts down; :mod:`calls.deadlines`
+    is the policy every stage follows, and builds deadlines (``on_day``, ``at_time``).
+    """
 
     at: datetime | None = None
-    """Instant of the deadline, ISO 8601 with offset; None when the raw text could not be parsed."""
+    """Instant of the deadline, ISO 8601 with offset; None when the raw text could not be parsed.
+    Derived: for a date-only deadline, the end of ``day`` in ``zone`` (or the source's documented time)."""
     raw: str
     """The deadline exactly as the source published it (date string, sentence, API value)."""
     label: str | None = None
     """What this deadline is for, e.g. ``stage 1``, ``stage 2``, ``cut-off 3``."""
+    day: date | None = None
+    """The calendar day as published, in the publisher's zone."""
+    clock: time | None = None
+    """The time of day as published; None for a date-only deadline (shown as a date, never moved across zones)."""
+    zone: str | None = None
+    """The publisher's zone: an IANA key (``Europe/Brussels``), ``UTC`` or ``UTC+02:00``."""
 
     @field_validator("at")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
         return _require_aware(value)
+
+    @field_validator("zone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            zone(value)
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Deadline:
+        if self.clock is not None and self.day is None:
+            raise ValueError("a deadline's time of day needs its day")
+        if self.day is None or self.at is None or self.zone is None:
+            return self
+        local = self.at.astimezone(zone(self.zone))
+        if local.date() != self.day or (self.clock is not None and local.time() != self.clock):
+            raise ValueError(f"deadline instant {self.at.isoformat()} is not {self.day} {self.clock or ''} in {self.zone}")
+        return self
 
 
 class Provenance(_Model):

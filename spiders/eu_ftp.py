@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 import scrapy
 from scrapy.http import Response
 
+from calls import deadlines
 from calls.registry import default_registry
 from calls.schema import SUMMARY_MAX, Call, Deadline, Status
 from calls.text import html_to_text, one_line
@@ -284,12 +285,12 @@ def topic_deadlines(md: dict[str, Any], budget: dict | None, action: dict | None
     """Every deadline of the topic, with stage labels for multi-stage calls."""
     raws = (budget or {}).get("deadlineDates") or (action or {}).get("deadlineDates") or md.get("deadlineDate") or []
     model = ((budget or {}).get("deadlineModel") or first(md, "deadlineModel") or "").lower()
-    deadlines = [Deadline(at=portal_datetime(raw), raw=raw) for raw in raws if raw]
-    deadlines.sort(key=lambda d: (d.at is None, d.at or datetime.min.replace(tzinfo=BRUSSELS)))
-    if len(deadlines) > 1:
+    found = [portal_deadline(raw) for raw in raws if raw]
+    found.sort(key=lambda d: (d.at is None, d.at or datetime.min.replace(tzinfo=BRUSSELS)))
+    if len(found) > 1:
         word = "stage" if "stage" in model else "cut-off"
-        deadlines = [d.model_copy(update={"label": f"{word} {n}"}) for n, d in enumerate(deadlines, 1)]
-    return deadlines
+        found = [d.model_copy(update={"label": f"{word} {n}"}) for n, d in enumerate(found, 1)]
+    return found
 
 
 def topic_money(budget: dict[str, Any] | None) -> dict[str, Any]:
@@ -355,6 +356,24 @@ def portal_datetime(raw: str | int | None, *, opening: bool = False) -> datetime
     with an offset is an instant; one without offset is Brussels local time.
     Epoch milliseconds (topic-details JSON) are instants. Unparseable → None.
     """
+    value = portal_value(raw)
+    if isinstance(value, datetime) or value is None:
+        return value
+    return datetime.combine(value, time(0, 0) if opening else DEADLINE_TIME, BRUSSELS)
+
+
+def portal_deadline(raw: str | int) -> Deadline:
+    """A portal deadline as published: a date (ending 17:00 Brussels, the portal's rule) or an instant."""
+    value = portal_value(raw)
+    if isinstance(value, datetime):
+        return deadlines.at_time(value, BRUSSELS, str(raw))
+    if value is not None:
+        return deadlines.on_day(value, BRUSSELS, str(raw), ends=DEADLINE_TIME)
+    return Deadline(raw=str(raw))
+
+
+def portal_value(raw: str | int | None) -> date | datetime | None:
+    """A portal value as it was meant: a day (a date, or a UTC midnight) or an aware instant in Brussels time."""
     if raw is None or raw == "":
         return None
     if isinstance(raw, int | float) or (isinstance(raw, str) and raw.isdigit()):
@@ -362,22 +381,18 @@ def portal_datetime(raw: str | int | None, *, opening: bool = False) -> datetime
     text = raw.strip()
     try:
         if len(text) == 10:
-            return _on_day(date.fromisoformat(text), opening)
+            return date.fromisoformat(text)
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         try:  # older topic details print "09 April 2021"
-            return _on_day(datetime.strptime(text, "%d %B %Y").date(), opening)
+            return datetime.strptime(text, "%d %B %Y").date()
         except ValueError:
             return None
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=BRUSSELS)
     if parsed.time() == time(0, 0) and parsed.utcoffset().total_seconds() == 0:
-        return _on_day(parsed.date(), opening)
+        return parsed.date()
     return parsed.astimezone(BRUSSELS)
-
-
-def _on_day(day: date, opening: bool) -> datetime:
-    return datetime.combine(day, time(0, 0) if opening else DEADLINE_TIME, BRUSSELS)
 
 
 def needs_details(call: Call) -> bool:

@@ -58,6 +58,7 @@ from zoneinfo import ZoneInfo
 import scrapy
 from scrapy.http import Response
 
+from calls import deadlines
 from calls.schema import SUMMARY_MAX, Call, Deadline, Status
 from calls.text import html_to_text, one_line
 from spiders.base import SourceFormatError, SourceSpider, json_body
@@ -66,7 +67,6 @@ SEARCH_URL = "https://api.grants.gov/v1/api/search2"
 DETAIL_URL = "https://api.grants.gov/v1/api/fetchOpportunity"
 PAGE_URL = "https://www.grants.gov/search-results-detail/{}"
 NEW_YORK = ZoneInfo("America/New_York")
-END_OF_DAY = time(23, 59, 59)
 ELIGIBILITY_MAX = 4000
 JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 SEARCH_FILTERS = ("keyword", "oppStatuses", "agencies", "eligibilities", "fundingCategories", "aln")
@@ -294,7 +294,7 @@ def hit_fields(hit: dict[str, Any]) -> dict[str, Any]:
 def close_deadline(raw: str) -> Deadline:
     """A hit's ``closeDate`` (``MM/DD/YYYY``, no time) → the end of that day in New York."""
     day = us_date(raw)
-    return Deadline(at=datetime.combine(day, END_OF_DAY, NEW_YORK) if day else None, raw=raw)
+    return deadlines.on_day(day, NEW_YORK, raw) if day else Deadline(raw=raw)
 
 
 def notice_of(data: dict[str, Any]) -> tuple[dict[str, Any], bool]:
@@ -343,7 +343,7 @@ def notice_dates(notice: dict[str, Any], forecast: bool) -> dict[str, Any]:
     if forecast:
         dates.update(dated("opens_at", notice.get("estSynopsisPostingDate")))
         if due_raw := notice.get("estApplicationResponseDate"):
-            dates["deadlines"] = [Deadline(at=due_datetime(due_raw), raw=due_raw, label="estimated")]
+            dates["deadlines"] = [due_deadline(due_raw, label="estimated")]
     elif notice.get("responseDate"):
         dates["deadlines"] = [response_deadline(notice["responseDate"], notice.get("responseDateDesc"))]
     return dates
@@ -360,8 +360,8 @@ def response_deadline(raw: str, description: str | None) -> Deadline:
     parsed = api_datetime(raw)
     stated = stated_time(description)
     if parsed is not None and parsed.time() == time(0) and stated is not None:
-        return Deadline(at=due_datetime(raw, stated), raw=f"{raw}; {one_line(description)}")
-    return Deadline(at=due_datetime(raw), raw=raw)
+        return due_deadline(raw, stated, shown=f"{raw}; {one_line(description)}")
+    return due_deadline(raw)
 
 
 def api_datetime(raw: str | None) -> datetime | None:
@@ -384,12 +384,17 @@ def api_datetime(raw: str | None) -> datetime | None:
     return aware
 
 
-def due_datetime(raw: str | None, stated: time | None = None) -> datetime | None:
-    """A due date: ``12:00:00 AM`` means the date only → ``stated`` time, else 23:59:59 New York."""
-    at = api_datetime(raw)
-    if at is None or at.time() != time(0):
-        return at
-    return datetime.combine(at.date(), stated or END_OF_DAY, NEW_YORK)
+def due_deadline(raw: str, stated: time | None = None, *, label: str | None = None, shown: str | None = None) -> Deadline:
+    """A due date as published: ``12:00:00 AM`` means the date only (it ends 23:59:59 New York time)
+    unless ``stated`` (the description's time) gives the time; ``shown`` is the raw text kept."""
+    at, text = api_datetime(raw), shown or raw
+    if at is None:
+        return Deadline(raw=text, label=label)
+    if at.time() != time(0):
+        return deadlines.at_time(at, NEW_YORK, text, label)
+    if stated is not None:
+        return deadlines.at_time(datetime.combine(at.date(), stated, NEW_YORK), NEW_YORK, text, label)
+    return deadlines.on_day(at.date(), NEW_YORK, text, label)
 
 
 def us_date(raw: str | None) -> date | None:

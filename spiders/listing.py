@@ -40,8 +40,7 @@ from urllib.parse import urljoin
 from parsel import Selector, SelectorList
 from scrapy.http import Response
 
-from calls.extract.dates import parse_date
-from calls.schema import Deadline
+from calls.extract.dates import parse_date, parse_deadline
 from calls.text import clean_text
 from spiders.base import SourceFormatError
 from spiders.textcall import PostSpider
@@ -122,7 +121,7 @@ class ListingSpider(PostSpider):
         if selector := self.detail.get("deadline"):
             raw = first_text(response, selector)
             if raw:
-                update["deadlines"] = [Deadline(at=parse_date(raw, self.source.zone), raw=raw)]
+                update["deadlines"] = [parse_deadline(raw, self.source.zone)]
         if selector := self.detail.get("opening"):
             raw = first_text(response, selector)
             if raw:

@@ -43,6 +43,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 from scrapy.http import Response
 
+from calls import deadlines
 from calls.schema import Call, Deadline, Status
 from spiders.base import SourceFormatError, SourceSpider
 
@@ -114,7 +115,7 @@ def entry_call(spider: SourceSpider, entry: dict[str, Any]) -> Call:
             raise ManualEntryError(entry_id, f"unknown status {entry['status']!r}") from None
     raws = entry.get("deadlines") or ([entry["deadline"]] if entry.get("deadline") else [])
     try:
-        fields["deadlines"] = [Deadline(at=_instant(raw, zone, end_of_day=True), raw=_raw(raw)) for raw in raws]
+        fields["deadlines"] = [_deadline(raw, zone) for raw in raws]
         if entry.get("opens"):
             fields["opens_at"], fields["opens_at_raw"] = _instant(entry["opens"], zone, end_of_day=False), _raw(entry["opens"])
     except ValueError as exc:
@@ -134,6 +135,22 @@ def _instant(value: Any, zone: ZoneInfo, *, end_of_day: bool) -> datetime:
         return value if value.tzinfo else value.replace(tzinfo=zone)
     if isinstance(value, date):
         return datetime.combine(value, time(23, 59, 59) if end_of_day else time(0, 0), zone)
+    raise ValueError(f"not a date: {value!r}")
+
+
+def _deadline(value: Any, zone: ZoneInfo) -> Deadline:
+    """An editor's deadline as typed: a TOML date stays a date; a datetime is a time in its offset or ``zone``."""
+    raw = _raw(value)
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value) if "T" in value or " " in value else date.fromisoformat(value)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            return deadlines.at_time(value.replace(tzinfo=zone), zone, raw)
+        # an offset the entry's zone does not have at that moment is the publisher's own clock
+        same = value.astimezone(zone).utcoffset() == value.utcoffset()
+        return deadlines.at_time(value, zone if same else value.tzinfo, raw)
+    if isinstance(value, date):
+        return deadlines.on_day(value, zone, raw)
     raise ValueError(f"not a date: {value!r}")
 
 

@@ -9,6 +9,7 @@ import frozen_clock
 import pytest
 from scrapy.http import Request, TextResponse
 
+from calls import deadlines
 from calls.config import load_config
 from calls.replay import Exchange, ReplayServer, load_tree
 from calls.store import Store
@@ -145,9 +146,10 @@ def crawl_offline(slug: str, config_path=None) -> list:
 
 
 def field_value(call, field: str):
-    """A call's field as JSON, with two shorthands: ``deadline`` and ``deadline_raw`` of the first deadline."""
+    """A call's field as JSON, with two shorthands for the first deadline: ``deadline`` as published
+    (``2027-01-29`` for a date, the publisher's clock with offset for a time) and its ``deadline_raw``."""
     if field == "deadline":
-        return call.deadlines[0].at.isoformat() if call.deadlines and call.deadlines[0].at else None
+        return deadlines.iso(call.deadlines[0]) if call.deadlines else None
     if field == "deadline_raw":
         return call.deadlines[0].raw if call.deadlines else None
     return call.model_dump(mode="json")[field]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -248,7 +248,8 @@ def test_find_dates_kinds(language: str, text: str, expected: list[tuple[str, st
 
 def test_find_deadlines_danube_returns_only_the_new_deadline() -> None:
     assert find_deadlines(DANUBE, BELGRADE, "en") == [
-        Deadline(at=datetime(2024, 4, 3, 14, 0, tzinfo=BRUSSELS), raw="April 3, 2024, 14:00 PM CET")
+        Deadline(at=datetime(2024, 4, 3, 14, 0, tzinfo=BRUSSELS), raw="April 3, 2024, 14:00 PM CET",
+                 day=date(2024, 4, 3), clock=time(14, 0), zone="Europe/Brussels")
     ]
 
 
@@ -293,7 +294,8 @@ def test_find_deadlines(language: str, text: str, tz: ZoneInfo, expected: list[t
 def test_find_deadlines_merges_repeats_and_prefers_the_timed_one() -> None:
     text = "Deadline: 15 December 2026. Submit by 15 December 2026, 16:00 CET. Deadline 15 December 2026, 16:00 CET."
     assert find_deadlines(text, KYIV, "en") == [
-        Deadline(at=datetime(2026, 12, 15, 16, 0, tzinfo=BRUSSELS), raw="15 December 2026, 16:00 CET")
+        Deadline(at=datetime(2026, 12, 15, 16, 0, tzinfo=BRUSSELS), raw="15 December 2026, 16:00 CET",
+                 day=date(2026, 12, 15), clock=time(16, 0), zone="Europe/Brussels")  # the zone the text names, not Kyiv
     ]
 
 

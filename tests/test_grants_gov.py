@@ -25,7 +25,7 @@ from spiders.grants_gov import (
     amount,
     api_datetime,
     applicant_types,
-    due_datetime,
+    due_deadline,
     foreign_eligible,
     is_embassy,
     parse_envelope,
@@ -212,10 +212,15 @@ def test_api_datetime_in_the_repeated_hour_follows_the_zone_name():
     assert api_datetime("Nov 01, 2026 01:30:00 AM EST").utcoffset().total_seconds() == -5 * 3600
 
 
-def test_midnight_due_date_means_the_whole_day():
-    assert due_datetime("Aug 03, 2026 12:00:00 AM EDT") == datetime(2026, 8, 3, 23, 59, 59, tzinfo=NEW_YORK)
-    assert due_datetime("Aug 03, 2026 12:00:00 AM EDT", time(17, 0)) == datetime(2026, 8, 3, 17, 0, tzinfo=NEW_YORK)
-    assert due_datetime("Aug 03, 2026 03:00:00 PM EDT", time(17, 0)) == datetime(2026, 8, 3, 15, 0, tzinfo=NEW_YORK)
+def test_midnight_due_date_is_a_date_that_lasts_the_whole_day():
+    whole_day = due_deadline("Aug 03, 2026 12:00:00 AM EDT")
+    assert (whole_day.day, whole_day.clock, whole_day.zone) == (date(2026, 8, 3), None, "America/New_York")
+    assert whole_day.at == datetime(2026, 8, 3, 23, 59, 59, tzinfo=NEW_YORK)
+    stated = due_deadline("Aug 03, 2026 12:00:00 AM EDT", time(17, 0))
+    assert (stated.day, stated.clock, stated.at) == (date(2026, 8, 3), time(17, 0), datetime(2026, 8, 3, 17, 0, tzinfo=NEW_YORK))
+    timed = due_deadline("Aug 03, 2026 03:00:00 PM EDT", time(17, 0))
+    assert (timed.clock, timed.at) == (time(15, 0), datetime(2026, 8, 3, 15, 0, tzinfo=NEW_YORK))
+    assert due_deadline("soon").at is None
 
 
 @pytest.mark.parametrize(("raw", "expected"), [("08/03/2026", date(2026, 8, 3)), ("", None), ("2026-08-03", None)])

@@ -6,7 +6,7 @@ Every value keeps the text it was read from (``raw``) so a parse can be audited.
 """
 
 from calls.extract.applicants import APPLICANT_TYPES, find_applicant_types
-from calls.extract.dates import FoundDate, find_dates, find_deadlines, find_opening, parse_date
+from calls.extract.dates import FoundDate, find_dates, find_deadlines, find_opening, parse_date, parse_deadline
 from calls.extract.money import Amount, find_budget, find_cofinancing, find_grant_range, parse_amount
 
 __all__ = [
@@ -22,4 +22,5 @@ __all__ = [
     "find_opening",
     "parse_amount",
     "parse_date",
+    "parse_deadline",
 ]

@@ -4,15 +4,18 @@ Pure functions over text in English, Ukrainian, Russian, Polish, Hungarian,
 Romanian and Serbian (Latin and Cyrillic). Conventions:
 
 * A date without a year is never guessed: its ``at`` is None.
-* A date without a time is 23:59:59 of that day when it is a deadline, 00:00 when
-  it is an opening or any other date (``parse_date``: ``end_of_day``).
+* A deadline is returned as published (:mod:`calls.deadlines`): a date without a
+  time stays a date (its instant is the end of that day), a timed one keeps its
+  clock and zone. Other dates without a time are 00:00 of that day
+  (``parse_date``: ``end_of_day`` for the end instead).
 * A zone written next to the time wins over the caller's ``tz``. Zone *names*
   are read as the wall clock of their region, because publishers write "CET" all
   year round ("3 April 2024, 14:00 CET" is 14:00 CEST): ``CET``/``CEST``/"Central
   European Time"/"Brussels time" -> Europe/Brussels, ``EET``/``EEST``/"Kyiv
   time"/"за київським часом" -> Europe/Kyiv; ``UTC``/``GMT`` -> UTC, ``GMT+2``
   -> that fixed offset. If strict CET was meant, the deadline we report is an
-  hour early, never late. Results are converted to ``tz`` (same instant).
+  hour early, never late. Instants of :class:`FoundDate` are converted to ``tz``
+  (same instant); a deadline keeps the zone the text named.
 * ``14:00 PM`` (a 24-hour time with a meridiem) is 14:00; ``12:00 AM`` is midnight.
 * Numeric dates are day first (``03.04.2024``, ``03/04/2024``); slashed dates are
   month first only when the day cannot be the first number (``04/30/2024``) or the
@@ -41,6 +44,7 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from calls.extract.months import MONTH_PATTERN, month_number
+from calls import deadlines
 from calls.schema import Deadline
 
 # --------------------------------------------------------------------------- text
@@ -532,13 +536,15 @@ def _stage_name(match: re.Match[str]) -> str:
 # ----------------------------------------------------------------------------- API
 
 
-def parse_date(text: str, tz: ZoneInfo, *, end_of_day: bool = True) -> datetime | None:
-    """One date expression -> aware datetime, or None (no date, no year, invalid).
+def parse_deadline(text: str, tz: ZoneInfo, label: str | None = None) -> Deadline:
+    """One deadline expression as published (a day, or a day and time, in ``tz`` unless the text names a zone)."""
+    hit = _first_hit(text)
+    if hit is None:
+        return Deadline(raw=text, label=label)
+    return deadlines.published(hit.day, hit.clock, hit.zone or tz, text, label)
 
-    A date without time is 23:59:59 of that day in ``tz`` when ``end_of_day``,
-    else 00:00. A zone word anywhere in ``text`` (``CET``, ``Kyiv time``,
-    ``за київським часом``, ``UTC``, ``GMT+2``) wins over ``tz``.
-    """
+
+def _first_hit(text: str) -> _Hit | None:
     norm = Normalised(text)
     hits = _hits(norm.text)
     if not hits:
@@ -548,7 +554,18 @@ def parse_date(text: str, tz: ZoneInfo, *, end_of_day: bool = True) -> datetime 
         zone = _zone(_ZONE_ANYWHERE.search(norm.text))
         if zone is not None:
             hit = _Hit(hit.start, hit.end, hit.day, hit.clock, zone, hit.hint)
-    return _instant(hit, tz, end_of_day)
+    return hit
+
+
+def parse_date(text: str, tz: ZoneInfo, *, end_of_day: bool = True) -> datetime | None:
+    """One date expression -> aware datetime, or None (no date, no year, invalid).
+
+    A date without time is 23:59:59 of that day in ``tz`` when ``end_of_day``,
+    else 00:00. A zone word anywhere in ``text`` (``CET``, ``Kyiv time``,
+    ``за київським часом``, ``UTC``, ``GMT+2``) wins over ``tz``.
+    """
+    hit = _first_hit(text)
+    return _instant(hit, tz, end_of_day) if hit is not None else None
 
 
 @lru_cache(maxsize=16)
@@ -606,7 +623,7 @@ def find_deadlines(text: str, tz: ZoneInfo, language: str | None = None) -> list
     else:
         kept = chosen
     return [
-        Deadline(at=item.at, raw=item.raw, label=_label(norm.text, hit, window_start))
+        deadlines.published(hit.day, hit.clock, hit.zone or tz, item.raw, _label(norm.text, hit, window_start))
         for hit, item, window_start in kept
     ]
 
