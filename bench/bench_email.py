@@ -34,6 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bench_merge import machine_note, synthetic_calls, write_results  # noqa: E402
 
+from calls import deadlines  # noqa: E402
 from calls.regions import load_regions  # noqa: E402
 from calls.schema import Call  # noqa: E402
 from calls.store import StoredClassification, StoredEvent  # noqa: E402
@@ -61,7 +62,7 @@ def region_digest(region, calls: list[Call], rng: random.Random) -> Digest:
         deadline = NOW + timedelta(days=2 + (i * 7) % 118, hours=rng.randrange(10))
         low = Decimal(rng.choice((5_000, 10_000, 50_000)))
         call = call.model_copy(update={
-            "deadlines": [call.deadlines[0].model_copy(update={"at": deadline, "raw": deadline.date().isoformat()})],
+            "deadlines": [deadlines.on_day(deadline.date(), region.zone, deadline.date().isoformat())],
             "programme": rng.choice(PROGRAMMES), "funder": rng.choice(FUNDERS), "grant_min": low,
             "grant_max": low * rng.choice((2, 5, 10)), "currency": rng.choice(("EUR", "UAH", "RSD")),
             "cofinancing_rate": Decimal(rng.choice(("0.8", "0.9", "0.85"))),

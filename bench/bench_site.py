@@ -37,8 +37,9 @@ import jinja2
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from calls import deadlines  # noqa: E402
 from calls.regions import load_regions  # noqa: E402
-from calls.schema import Call, Deadline, Provenance, Status  # noqa: E402
+from calls.schema import Call, Provenance, Status  # noqa: E402
 from calls.store import Store  # noqa: E402
 from digest.i18n import LANGUAGES  # noqa: E402
 from digest.site.build import build_site  # noqa: E402
@@ -91,7 +92,7 @@ def synthetic_calls(n: int, rng: random.Random) -> list[Call]:
         calls.append(Call(
             uid=f"bench:{i}", source="bench", native_id=str(i), title=title, url=url, summary=summary, language=lang,
             status=Status.OPEN, programme_id=programme_id, programme=programme, funder=rng.choice(FUNDERS),
-            deadlines=[Deadline(at=at, raw=at.strftime("%d.%m.%Y"))], budget=Decimal(rng.randint(1, 90) * 100000),
+            deadlines=[deadlines.at_time(at, "Europe/Brussels", at.strftime("%d.%m.%Y %H:%M"))], budget=Decimal(rng.randint(1, 90) * 100000),
             grant_min=Decimal(10000), grant_max=Decimal(rng.randint(2, 50) * 10000), currency="EUR",
             cofinancing_rate=Decimal("0.8"), eligible_countries=["UA", "RS"], call_id=f"BENCH/{i}",
             applicant_types=rng.sample(APPLICANTS, 2), themes=rng.sample(THEMES, 2),

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime
 from decimal import Decimal
 from email.header import Header
 from email.message import EmailMessage
@@ -27,15 +27,16 @@ import jinja2
 from babel.support import Translations
 from mjml import mjml2html
 
+from calls import deadlines
 from calls.store import StoredEvent
 from calls.urls import safe_url
+from digest.deadlines import NOTE, days_left_text, published_day
+from digest.deadlines import say as say_deadline
 from digest.editorial import Controls
-from digest.templating import jinja_env
-from digest.i18n import (
-    TEMPLATES_DIR, format_deadline, format_money, format_share, language_tag, translations,
-)
+from digest.i18n import TEMPLATES_DIR, format_money, format_share, language_tag, translations
 from digest.reasons import say
 from digest.select import UPDATE_KINDS, Digest, DigestEntry
+from digest.templating import jinja_env
 
 HTML_TEMPLATE = "email/digest.mjml"
 TEXT_TEMPLATE = "email/digest.txt"
@@ -155,7 +156,7 @@ def digest_context(digest: Digest, lang: str, *, site_url: str, department: str,
         "heading": heading,
         "week_label": week_label,
         "preview": _preview(digest, t),
-        "zone_note": t.gettext("Times are in the %(zone)s time zone.") % {"zone": region.timezone},
+        "deadline_note": t.gettext(NOTE),
         "top_title": t.gettext("Top matches for %(region)s") % {"region": region_name},
         "failed": failed,
         "failed_notice": t.gettext("Some sources could not be read this week: %(sources)s") % {"sources": failed},
@@ -172,29 +173,22 @@ def digest_context(digest: Digest, lang: str, *, site_url: str, department: str,
 
 
 def call_view(entry: DigestEntry, digest: Digest, lang: str, t: Translations, notes: Iterable[str] = ()) -> CallView:
-    """One entry as the email shows it: deadline and days left in the region's zone, money in ``lang``."""
+    """One entry as the email shows it: the deadline as published (the region's clock beside a timed one), money in ``lang``."""
     call, zone = entry.call, digest.region.zone
-    deadline = entry.deadline_local(zone)
-    days = entry.days_left(digest.now, zone) if deadline else None
-    if days is None:
-        days_text = None
-    elif days == 0:
-        days_text = t.gettext("Deadline today")
-    else:
-        days_text = t.ngettext("%(num)d day left", "%(num)d days left", days) % {"num": days}
+    deadline = deadlines.upcoming(call.deadlines, digest.now)
     updates = [e for e in entry.changes if e.kind in UPDATE_KINDS]
     return CallView(
         title=_clean(call.title) or call.uid,
         url=safe_url(call.url),
         programme=_clean(call.programme),
         funder=_clean(call.funder),
-        deadline=format_deadline(deadline, zone, lang) if deadline else None,
-        days_left_text=days_text,
+        deadline=say_deadline(deadline, lang, [zone]) if deadline else None,
+        days_left_text=days_left_text(deadline, digest.now, lang),
         grant=_grant(call.grant_min, call.grant_max, call.currency, lang, t) or _clean(call.grant_raw),
         cofinancing=_cofinancing(call.cofinancing_rate, lang, t) or _clean(call.cofinancing_raw),
         reasons=tuple(r for r in (_clean(say(r, lang)) for r in entry.classification.reasons[:MAX_REASONS]) if r),
         changes=tuple(dict.fromkeys(t.gettext(CHANGE_LABELS[e.kind]) for e in updates)),
-        change_details=tuple(d for d in (_deadline_move(e, zone, lang, t) for e in updates) if d),
+        change_details=tuple(d for d in (_deadline_move(e, lang, t) for e in updates) if d),
         notes=tuple(n for n in (_clean(note) for note in notes) if n),
     )
 
@@ -266,16 +260,13 @@ def _cofinancing(rate: Decimal | None, lang: str, t: Translations) -> str | None
     return t.gettext("up to %(share)s of eligible costs") % {"share": format_share(rate, lang)}
 
 
-def _deadline_move(event: StoredEvent, zone: tzinfo, lang: str, t: Translations) -> str | None:
+def _deadline_move(event: StoredEvent, lang: str, t: Translations) -> str | None:
+    """"Deadline moved from 30 April to 15 May": each day as published (a change event keeps the publisher's clock)."""
     if event.kind not in ("deadline-extended", "deadline-brought-forward") or not (event.old and event.new):
         return None
-    try:
-        old, new = datetime.fromisoformat(event.old), datetime.fromisoformat(event.new)
-    except ValueError:
+    days = {name: published_day(value, lang) for name, value in (("old", event.old), ("new", event.new))}
+    if None in days.values():
         return None
-    if old.tzinfo is None or new.tzinfo is None:
-        return None
-    days = {name: format_deadline(moment, zone, lang, with_time=False) for name, moment in (("old", old), ("new", new))}
     return t.gettext("Deadline moved from %(old)s to %(new)s") % days
 
 

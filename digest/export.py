@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import IO
 
+from calls import deadlines
 from calls.schema import Call
 from calls.store import StoredClassification
 from digest.csvfile import write_rows
@@ -21,7 +22,8 @@ CSV_COLUMNS = [
     "grant_max", "currency", "cofinancing_rate", "eligible_countries", "applicant_types", "themes",
     "first_seen", "last_seen", "sources", "regions", "summary",
 ]
-"""Stable CSV columns; lists are joined with '; ', deadlines as 'ISO (raw)', regions as 'region: tier score'."""
+"""Stable CSV columns; lists are joined with '; ', deadlines as published ('2028-04-30', or the publisher's clock
+'2028-04-30T17:00:00+02:00 Europe/Brussels') with their raw text, regions as 'region: tier score'."""
 
 Classifications = Mapping[str, Sequence[StoredClassification]]
 
@@ -59,8 +61,10 @@ def write(calls: Iterable[Call], fmt: str, out: IO[str], classifications: Classi
 def csv_row(call: Call, classifications: Sequence[StoredClassification] = ()) -> dict[str, str]:
     doc = call.model_dump(mode="json")
     row = {k: doc.get(k) for k in CSV_COLUMNS}
-    row["next_deadline"] = call.next_deadline.isoformat() if call.next_deadline else ""
-    row["deadlines"] = "; ".join(f"{d['at'] or ''} ({d['raw']})" for d in doc["deadlines"])
+    upcoming = deadlines.earliest(call.deadlines)
+    row["next_deadline"] = deadlines.iso(upcoming) if upcoming else ""
+    row["deadlines"] = "; ".join(f"{deadlines.iso(d) or ''}{' ' + d.zone if d.zone and d.clock else ''} ({d.raw})"
+                                 for d in call.deadlines)
     for key in ("eligible_countries", "applicant_types", "themes"):
         row[key] = "; ".join(doc[key])
     row["sources"] = "; ".join(p["url"] for p in doc["provenance"])

@@ -28,12 +28,16 @@ from email.utils import format_datetime
 
 import icalendar as ical
 
+from calls import deadlines
 from calls.schema import Call, Deadline, Status
 from calls.text import XML_FORBIDDEN
 from calls.urls import safe_url
 from digest.csvfile import write_rows
+from digest.deadlines import say as say_deadline
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
+FEED_LANGUAGE = "en"
+"""Feeds and exports are read by machines and by readers of every language: their own words are English."""
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 GENERATOR = "grantdigest"
 ENTRY_NAMESPACE = uuid.UUID("6f1d5a3e-4b8c-5e2a-9d7f-0c3b8a1e2f47")
@@ -41,13 +45,15 @@ ENTRY_NAMESPACE = uuid.UUID("6f1d5a3e-4b8c-5e2a-9d7f-0c3b8a1e2f47")
 
 CSV_COLUMNS = (
     "uid", "title", "language", "url", "programme", "funder", "kind", "status", "call_id",
-    "opens_at_utc", "next_deadline_utc", "final_deadline_utc", "deadlines",
+    "opens_on", "next_deadline", "final_deadline", "deadline_zone", "deadlines",
     "budget", "grant_min", "grant_max", "currency", "applicant_types", "themes",
     "summary", "reasons", "updated_utc", "first_seen_utc",
 )
-"""Stable CSV columns. Times are UTC as ``YYYY-MM-DD HH:MM`` (Excel reads them as dates);
-``deadlines`` is ``label: UTC time (raw text)`` joined by `` | `` (``?`` for an unparsed time); list columns are joined
-by ``; ``; amounts are plain decimals in ``currency``; ``reasons`` are the item's reasons."""
+"""Stable CSV columns. Deadlines are as published (:mod:`calls.deadlines`): ``YYYY-MM-DD`` for a date (that whole
+day), ``YYYY-MM-DD HH:MM`` on the publisher's clock for a time, whose zone is ``deadline_zone`` (an IANA name);
+``opens_on`` is the opening day; ``deadlines`` is ``label: value zone (raw text)`` joined by `` | `` (``?`` for an
+unparsed one). Our own timestamps (``updated_utc``, ``first_seen_utc``) are UTC ``YYYY-MM-DD HH:MM``. List
+columns are joined by ``; ``; amounts are plain decimals in ``currency``; ``reasons`` are the item's reasons."""
 
 _LANG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*\Z")
 _JSON_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
@@ -146,11 +152,12 @@ def _utc_minutes(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-def _deadline_line(at: datetime | None, raw: str, label: str | None) -> str:
-    head = f"Deadline ({label})" if label else "Deadline"
-    if at is None:
-        return f"{head}: {raw}"
-    return f"{head}: {_utc_minutes(at)} UTC ({raw})"
+def _deadline_line(deadline: Deadline) -> str:
+    """"Deadline: 30 April 2028 (as published: 30.04.2028)"; a timed one with its zone and UTC beside it."""
+    head = f"Deadline ({deadline.label})" if deadline.label else "Deadline"
+    if deadline.at is None:
+        return f"{head}: {deadline.raw}"
+    return f"{head}: {say_deadline(deadline, FEED_LANGUAGE, ('UTC',))} (as published: {deadline.raw})"
 
 
 def _body_lines(item: FeedItem, deadlines: bool = True) -> list[str]:
@@ -160,7 +167,7 @@ def _body_lines(item: FeedItem, deadlines: bool = True) -> list[str]:
     if call.programme or call.funder:
         lines.append(" · ".join(x for x in (call.programme, call.funder) if x))
     if deadlines:
-        lines += [_deadline_line(d.at, d.raw, d.label) for d in call.deadlines]
+        lines += [_deadline_line(d) for d in call.deadlines]
     lines += [f"• {reason}" for reason in item.reasons]
     return [_text(line) for line in lines if line]
 
@@ -302,10 +309,10 @@ def _json_feed_item(item: FeedItem) -> dict:
         "status", "programme", "funder", "opens_at", "budget", "grant_min", "grant_max", "currency",
         "applicant_types", "deadlines",
     })
-    next_deadline = call.next_deadline
+    next_deadline = deadlines.earliest(call.deadlines)
     out["_grantdigest"] = {
         "uid": call.uid,
-        "deadline": rfc3339(next_deadline) if next_deadline else None,
+        "deadline": deadlines.iso(next_deadline) if next_deadline else None,
         **doc,
         "reasons": list(item.reasons),
     }
@@ -317,10 +324,12 @@ def _json_feed_item(item: FeedItem) -> dict:
 
 def icalendar(items: Iterable[FeedItem], meta: FeedMeta) -> bytes:
     """iCalendar (RFC 5545): one VEVENT per parsed deadline, UID ``<call uid>-<n>@grantdigest``
-    (``n`` = 1-based position in ``call.deadlines``), at the deadline instant in UTC.
+    (``n`` = 1-based position in ``call.deadlines``).
 
-    No DTEND: RFC 5545 requires DTEND to be later than DTSTART, and a DATE-TIME DTSTART
-    alone is the zero-length instant a deadline is (§3.6.1). Unparsed deadlines have no event.
+    A date-only deadline is an all-day event on its day (``DTSTART;VALUE=DATE``, one day
+    long by §3.6.1), never moved across zones; a timed one starts at its instant in UTC.
+    No DTEND: a DATE-TIME DTSTART alone is the zero-length instant a deadline is (§3.6.1),
+    and a DATE one already lasts the day. Unparsed deadlines have no event.
     """
     cal = ical.Calendar()
     cal.add("prodid", "-//grantdigest//deadlines//EN")
@@ -337,22 +346,22 @@ def icalendar(items: Iterable[FeedItem], meta: FeedMeta) -> bytes:
         for n, deadline in enumerate(call.deadlines, start=1):
             if deadline.at is not None:
                 events.append((deadline.at.astimezone(UTC), f"{_text(call.uid)}-{n}@grantdigest", item, deadline))
-    for at, uid, item, deadline in sorted(events, key=lambda e: (e[0], e[1])):
-        cal.add_component(_event(at, uid, item, deadline, meta))
+    for _, uid, item, deadline in sorted(events, key=lambda e: (e[0], e[1])):
+        cal.add_component(_event(uid, item, deadline, meta))
     return cal.to_ical()
 
 
-def _event(at: datetime, uid: str, item: FeedItem, deadline: Deadline, meta: FeedMeta) -> ical.Event:
+def _event(uid: str, item: FeedItem, deadline: Deadline, meta: FeedMeta) -> ical.Event:
     call = item.call
     event = ical.Event()
     event.add("uid", uid)
     event.add("dtstamp", meta.updated.astimezone(UTC))
     event.add("last-modified", item.updated.astimezone(UTC))
-    event.add("dtstart", at)
+    event.add("dtstart", deadlines.calendar_start(deadline))
     label = f" ({deadline.label})" if deadline.label else ""
     event.add("summary", _text(f"Deadline: {_title(call)}{label}"))
     link = _link(call)
-    lines = [f"Deadline as published: {deadline.raw}", *_body_lines(item, deadlines=False)]
+    lines = [_deadline_line(deadline), *_body_lines(item, deadlines=False)]
     if link:
         event.add("url", link)
         lines.append(link)
@@ -379,20 +388,32 @@ def csv_export(items: Iterable[FeedItem], *, delimiter: str = ",") -> bytes:
 
 def _csv_row(item: FeedItem) -> dict[str, str]:
     call = item.call
-    deadlines = " | ".join(
-        f"{d.label + ': ' if d.label else ''}{_utc_minutes(d.at) or '?'} ({d.raw})" for d in call.deadlines
+    listed = " | ".join(
+        f"{d.label + ': ' if d.label else ''}{_csv_deadline(d) or '?'}{' ' + d.zone if d.zone and d.clock else ''} ({d.raw})"
+        for d in call.deadlines
     )
+    upcoming, final = deadlines.earliest(call.deadlines), deadlines.latest(call.deadlines)
     return {
         "uid": call.uid, "title": call.title, "language": call.language, "url": _link(call),
         "programme": call.programme, "funder": call.funder, "kind": call.kind,
         "status": call.status.value if call.status else None, "call_id": call.call_id,
-        "opens_at_utc": _utc_minutes(call.opens_at), "next_deadline_utc": _utc_minutes(call.next_deadline),
-        "final_deadline_utc": _utc_minutes(call.final_deadline), "deadlines": deadlines,
+        "opens_on": call.opens_at.date().isoformat() if call.opens_at else "",
+        "next_deadline": _csv_deadline(upcoming), "final_deadline": _csv_deadline(final),
+        "deadline_zone": upcoming.zone if upcoming and upcoming.clock else "", "deadlines": listed,
         "budget": _amount(call.budget), "grant_min": _amount(call.grant_min), "grant_max": _amount(call.grant_max),
         "currency": call.currency, "applicant_types": "; ".join(call.applicant_types),
         "themes": "; ".join(call.themes), "summary": call.summary, "reasons": "; ".join(item.reasons),
         "updated_utc": _utc_minutes(item.updated), "first_seen_utc": _utc_minutes(call.first_seen),
     }
+
+
+def _csv_deadline(deadline: Deadline | None) -> str:
+    """``2028-04-30`` for a date, ``2028-04-30 17:00`` on the publisher's clock for a time (Excel reads both)."""
+    if deadline is None or deadline.at is None:
+        return ""
+    if deadlines.is_date_only(deadline):
+        return deadline.day.isoformat()  # type: ignore[union-attr]
+    return deadlines.local(deadline).strftime("%Y-%m-%d %H:%M")  # type: ignore[union-attr]
 
 
 def _amount(value) -> str:

@@ -14,7 +14,7 @@ and add each new msgid to all four catalogs (``tests/test_i18n.py`` checks they 
 
 from __future__ import annotations
 
-from datetime import datetime, tzinfo
+from datetime import date, datetime, time, tzinfo
 from decimal import Decimal
 from functools import cache
 from io import BytesIO
@@ -58,8 +58,15 @@ def catalog_name(lang: str) -> str:
     return CATALOGS[language_tag(lang)]
 
 
+FORMATS = {"en": "en_GB"}
+"""Catalog → the Babel locale dates and numbers are written in, where it differs: English as written in Europe
+("30 April 2028, 17:00", not "April 30, 2028, 5:00 PM")."""
+
+
+@cache
 def babel_locale(lang: str) -> Locale:
-    return Locale.parse(catalog_name(lang))
+    name = catalog_name(lang)
+    return Locale.parse(FORMATS.get(name, name))
 
 
 def po_path(lang: str) -> Path:
@@ -81,23 +88,36 @@ def _compile(name: str) -> Translations:
     return Translations(fp=buffer, domain=DOMAIN)
 
 
-def format_deadline(dt: datetime, tz: tzinfo | str, lang: str, *, with_time: bool = True) -> str:
-    """``dt`` as a reader of ``lang`` writes it, in zone ``tz``: "20 січня 2027 р., 18:00", "20. januar 2027. 18:00"."""
-    if dt.tzinfo is None or dt.utcoffset() is None:
-        raise ValueError(f"a deadline must be timezone-aware, got naive {dt.isoformat()}")
-    locale = babel_locale(lang)
-    local = dt.astimezone(ZoneInfo(tz) if isinstance(tz, str) else tz)
-    day = _format_date(local.date(), "long", locale=locale)
-    if not with_time:
-        return day
-    clock = format_time(local.time(), "short", locale=locale)
-    # Babel's own joining of a date and a time pattern (quotes are literal markers).
-    return get_datetime_format("long", locale=locale).replace("'", "").replace("{0}", clock).replace("{1}", day)
+def format_moment(moment: datetime, tz: tzinfo | str, lang: str) -> str:
+    """A timestamp (a run, an update; deadlines go through :mod:`digest.deadlines`) in zone ``tz``:
+    "20 січня 2027 р., 18:00", "20. januar 2027. 18:00", "20 January 2027, 18:00"."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"a moment must be timezone-aware, got naive {moment.isoformat()}")
+    return format_wall_clock(moment.astimezone(ZoneInfo(tz) if isinstance(tz, str) else tz), lang)
 
 
-def format_day(dt: datetime, tz: tzinfo | str, lang: str) -> str:
-    """The date of ``dt`` in zone ``tz``, long form, without the time."""
-    return format_deadline(dt, tz, lang, with_time=False)
+def format_wall_clock(moment: datetime, lang: str) -> str:
+    """Day and time of ``moment`` on its own wall clock, joined as ``lang`` joins them."""
+    clock = format_clock(moment.time().replace(tzinfo=None, fold=0), lang)
+    return _joined(lang).replace("{0}", clock).replace("{1}", format_day(moment.date(), lang))
+
+
+@cache
+def format_day(day: date, lang: str) -> str:
+    """A day, long form: "30 April 2028", "30 квітня 2028 р.", "30. април 2028."."""
+    return _format_date(day, "long", locale=babel_locale(lang))
+
+
+@cache
+def format_clock(clock: time, lang: str) -> str:
+    """A time of day: "17:00"."""
+    return format_time(clock, "short", locale=babel_locale(lang))
+
+
+@cache
+def _joined(lang: str) -> str:
+    # Babel's own joining of a date and a time pattern (quotes are literal markers)
+    return get_datetime_format("long", locale=babel_locale(lang)).replace("'", "")
 
 
 def format_money(amount: Decimal | int | float, currency: str, lang: str) -> str:

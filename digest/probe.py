@@ -11,6 +11,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from calls import deadlines
 from calls.schema import Call
 from calls.store import Run, Store
 
@@ -35,7 +36,8 @@ class ProbeReport:
         if run and run.reason:
             out.append(f"  reason: {run.reason}")
         for call in self.calls[:shown]:
-            deadline = call.next_deadline.isoformat() if call.next_deadline else "no deadline found"
+            upcoming = deadlines.earliest(call.deadlines)
+            deadline = deadlines.iso(upcoming) if upcoming else "no deadline found"
             out.append(f"  - {call.title[:90]} | {deadline} | {call.url}")
         if self.calls:
             gaps = [f"{field} {n}/{len(self.calls)}" for field, n in self.missing().items() if n]

@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
+from calls import deadlines
 from calls.regions import RegionProfile
-from calls.schema import SHOWN_TIERS, Call, Status
+from calls.schema import SHOWN_TIERS, Call, Deadline, Status
 from calls.store import Outcome, Run, Store, StoredClassification, StoredEvent
 
 PUBLISHED = (Status.OPEN, Status.FORTHCOMING)
@@ -55,22 +56,14 @@ class DigestEntry:
         return self.call.uid
 
     @property
-    def deadline(self) -> datetime | None:
+    def deadline(self) -> Deadline | None:
         """The next deadline not past at :attr:`as_of` (None when none is parsed or all have passed)."""
-        return upcoming_deadline(self.call, self.as_of) if self.as_of else self.call.next_deadline
+        return deadlines.upcoming(self.call.deadlines, self.as_of) if self.as_of else deadlines.earliest(self.call.deadlines)
 
-    def days_left(self, now: datetime, tz: tzinfo | str | None = None) -> int | None:
-        """Calendar days from ``now`` to the next deadline, counted in ``tz`` (default: ``now``'s zone); 0 = today."""
-        deadline = upcoming_deadline(self.call, now)
-        if deadline is None:
-            return None
-        zone = _zone(tz) if tz is not None else now.tzinfo
-        return (deadline.astimezone(zone).date() - now.astimezone(zone).date()).days
-
-    def deadline_local(self, tz: tzinfo | str) -> datetime | None:
-        """:attr:`deadline` in the region's zone."""
-        deadline = self.deadline
-        return deadline.astimezone(_zone(tz)) if deadline else None
+    def days_left(self, now: datetime) -> int | None:
+        """Calendar days from ``now`` to the next deadline (:func:`calls.deadlines.days_left`); 0 = its day."""
+        deadline = deadlines.upcoming(self.call.deadlines, now)
+        return deadlines.days_left(deadline, now) if deadline else None
 
     @property
     def last_change(self) -> datetime | None:
@@ -126,8 +119,9 @@ def week_bounds(week: str, tz: tzinfo | str) -> tuple[datetime, datetime]:
 
 
 def upcoming_deadline(call: Call, now: datetime) -> datetime | None:
-    """The call's earliest parsed deadline at or after ``now``."""
-    return min((d.at for d in call.deadlines if d.at is not None and d.at >= now), default=None)
+    """The instant of the call's earliest parsed deadline at or after ``now``."""
+    deadline = deadlines.upcoming(call.deadlines, now)
+    return deadline.at if deadline else None
 
 
 def select_digest(
@@ -166,8 +160,8 @@ def select_digest(
     pool = {uid: entry for uid, entry in entries.items() if uid not in pins}
     new = _take(pool, [e for e in pool.values() if _is_new(e, start, end)], _by_score, cap)
     horizon = now + timedelta(days=closing_days)
-    closing = _take(pool, [e for e in pool.values() if e.deadline and e.deadline <= horizon],
-                    lambda e: (e.deadline, e.uid), cap)
+    closing = _take(pool, [e for e in pool.values() if e.deadline and e.deadline.at <= horizon],
+                    lambda e: (e.deadline.at, e.uid), cap)
     updated = _take(pool, [e for e in pool.values() if e.last_change],
                     lambda e: (-e.last_change.timestamp(), e.uid), cap)
     top = [entries[uid] for uid in pins if uid in entries]

@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from jinja2 import BaseLoader, Environment, FileSystemLoader, select_autoescape
 
-from digest import reasons
-from digest.i18n import TEMPLATES_DIR, format_day, format_deadline, format_money, format_share, language_tag, translations
+from digest import deadlines, reasons
+from digest.i18n import TEMPLATES_DIR, format_money, format_share, language_tag, translations
 
 
 def jinja_env(lang: str, loader: BaseLoader | None = None) -> Environment:
     """A Jinja2 environment in ``lang``: autoescaping (except ``.txt`` templates), gettext installed, format filters.
 
-    Filters: ``deadline(tz)``, ``day(tz)``, ``money(currency)``, ``share``, ``reason`` (a classification's
+    Filters: ``deadline(*reader_zones)`` (a :class:`~calls.schema.Deadline`, see :mod:`digest.deadlines`), ``money(currency)``, ``share``, ``reason`` (a classification's
     reason, see :mod:`digest.reasons`) and ``term`` (a theme or applicant-type label).
     """
     tag = language_tag(lang)
@@ -26,8 +26,7 @@ def jinja_env(lang: str, loader: BaseLoader | None = None) -> Environment:
     )
     env.install_gettext_translations(translations(tag), newstyle=True)
     env.globals["lang"] = tag
-    env.filters["deadline"] = lambda dt, tz: format_deadline(dt, tz, tag)
-    env.filters["day"] = lambda dt, tz: format_day(dt, tz, tag)
+    env.filters["deadline"] = lambda deadline, *readers: deadlines.say(deadline, tag, readers)
     env.filters["money"] = lambda amount, currency: format_money(amount, currency, tag)
     env.filters["share"] = lambda rate: format_share(rate, tag)
     env.filters["reason"] = lambda reason: reasons.say(reason, tag)

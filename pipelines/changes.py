@@ -1,6 +1,6 @@
 """Change tracking: typed events from comparing a call with its previous normalised version.
 
-Only normalised fields are compared (deadlines as instants, budget as Decimal,
+Only normalised fields are compared (deadlines by their instants, reported as published; budget as Decimal,
 status), so re-crawling an unchanged page — or one whose markup, wording or
 bookkeeping changed without changing those fields — yields no event.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from calls import deadlines
 from calls.schema import Call
 
 
@@ -25,7 +26,7 @@ class EventKind(StrEnum):
 
 @dataclass(frozen=True)
 class Event:
-    """One change of one call; ``old``/``new`` are the values as text (ISO 8601 for instants)."""
+    """One change of one call; ``old``/``new`` are the values as text (a deadline as published, :func:`calls.deadlines.iso`)."""
 
     kind: EventKind
     old: str | None = None
@@ -44,10 +45,10 @@ def diff(old: Call | None, new: Call) -> list[Event]:
     if old is None:
         return [Event(EventKind.NEW, None, _deadline_text(new))]
     events: list[Event] = []
-    before, after = old.final_deadline, new.final_deadline
-    if before and after and before != after:
-        kind = EventKind.DEADLINE_EXTENDED if after > before else EventKind.DEADLINE_BROUGHT_FORWARD
-        events.append(Event(kind, before.isoformat(), after.isoformat()))
+    before, after = deadlines.latest(old.deadlines), deadlines.latest(new.deadlines)
+    if before and after and before.at != after.at:
+        kind = EventKind.DEADLINE_EXTENDED if after.at > before.at else EventKind.DEADLINE_BROUGHT_FORWARD  # type: ignore[operator]
+        events.append(Event(kind, deadlines.iso(before), deadlines.iso(after)))
     if old.budget != new.budget or (old.budget is not None and old.currency != new.currency):
         if old.budget is not None or new.budget is not None:
             events.append(Event(EventKind.BUDGET_CHANGED, _money(old), _money(new)))
@@ -57,8 +58,8 @@ def diff(old: Call | None, new: Call) -> list[Event]:
 
 
 def _deadline_text(call: Call) -> str | None:
-    deadline = call.final_deadline
-    return deadline.isoformat() if deadline else None
+    deadline = deadlines.latest(call.deadlines)
+    return deadlines.iso(deadline) if deadline else None
 
 
 def _money(call: Call) -> str | None:

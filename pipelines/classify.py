@@ -18,13 +18,13 @@ call's text read once for all regions): :mod:`pipelines.matching`.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from calls import deadlines
 from calls.reasons import Reason, Term
 from calls.regions import (
     ProgrammeArea,
@@ -180,7 +180,7 @@ def _classify(
     score += applicant_points
     reasons += applicant_reasons
 
-    deadline_points, deadline_reasons, closed, urgent = _deadline(call, now, region, weights)
+    deadline_points, deadline_reasons, closed, urgent = _deadline(call, now, weights)
     score += deadline_points
     reasons += deadline_reasons
 
@@ -270,7 +270,7 @@ def _applicants(call: Call, facts: Facts, rules: RegionRules, weights: Weights) 
     if not types:
         return 0, [], False
     vocabulary = region.applicant_vocabulary
-    labels = lambda ids: tuple(Term(vocabulary[i].label) if i in vocabulary else i for i in sorted(ids))  # noqa: E731
+    labels = lambda ids: tuple(Term(vocabulary[i].label) if i in vocabulary else i for i in sorted(ids))
     fitting = types & region.applicant_types
     if fitting:
         msgid = ("call is open to %(types)s, which are among the region's readers" if listed
@@ -281,33 +281,30 @@ def _applicants(call: Call, facts: Facts, rules: RegionRules, weights: Weights) 
     return weights.applicant_mismatch, [Reason(msgid, types=labels(types))], True
 
 
-def _deadline(
-    call: Call, now: datetime, region: RegionProfile, weights: Weights
-) -> tuple[int, list[str], bool, bool]:
+def _deadline(call: Call, now: datetime, weights: Weights) -> tuple[int, list[str], bool, bool]:
     """(points, reasons, closed, urgent).
 
     Multi-stage calls (deadline labels with "stage") take new applicants until the
     first stage only; calls with several cut-offs stay open until the last one.
     """
-    parsed = sorted(((d.at, d.label or "") for d in call.deadlines if d.at is not None), key=lambda d: d[0])
-    zone = region.zone
-    if parsed and "stage" in parsed[0][1].lower():
+    parsed = sorted((d for d in call.deadlines if d.at is not None), key=lambda d: d.at)  # type: ignore[arg-type,return-value]
+    if parsed and "stage" in (parsed[0].label or "").lower():
         parsed = parsed[:1]
-    upcoming = [(at, label) for at, label in parsed if at >= now]
+    upcoming = [d for d in parsed if d.at >= now]  # type: ignore[operator]
     if call.status is Status.WITHDRAWN:
         return 0, [Reason("call was withdrawn")], True, False
     if call.status is Status.CLOSED and not (parsed and not upcoming):
         return 0, [Reason("call is closed (as the source reports)")], True, False
     if parsed and not upcoming:
-        return 0, [Reason("call is closed (deadline passed on %(date)s)", date=parsed[-1][0].astimezone(zone).date())], True, False
+        return 0, [Reason("call is closed (deadline passed on %(date)s)", date=deadlines.day_of(parsed[-1]))], True, False
     if not upcoming:
         if call.opens_at is not None and call.opens_at > now:
-            opens = call.opens_at.astimezone(zone).date()
+            opens = call.opens_at.date()  # the day on the publisher's clock it was stored in
             return weights.forthcoming, [Reason("opens on %(date)s, no deadline yet: time to prepare", date=opens)], False, False
         return weights.deadline_unknown, [Reason("no deadline published")], False, False
-    at, label = upcoming[0]
-    days = math.floor((at - now).total_seconds() / 86400)
-    day = at.astimezone(zone).date()
+    label = upcoming[0].label
+    days = deadlines.days_left(upcoming[0], now)
+    day = deadlines.day_of(upcoming[0])
 
     def deadline(msgid: str) -> Reason:
         """The deadline sentence, naming the stage of a multi-stage call."""

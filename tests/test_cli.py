@@ -7,7 +7,7 @@ import io
 import json
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -16,8 +16,9 @@ import pytest
 from click.testing import CliRunner
 from conftest import FIXTURES
 
+from calls import deadlines
 from calls.config import load_config
-from calls.schema import Call, Deadline, Status
+from calls.schema import Call, Status
 from calls.store import Store
 from calls.testing import write_config
 from digest.cli import cli
@@ -33,7 +34,7 @@ def config(tmp_path):
     store = Store.open(load_config(path).database_url)
     store.upsert_many([
         Call(uid="gurt:1", source="gurt", native_id="1", title="Конкурс для громад «Відновлення»", url="https://gurt.org.ua/news/grants/1/",
-             language="uk", status=Status.OPEN, deadlines=[Deadline(at=datetime(2026, 12, 15, 23, 59, 59, tzinfo=KYIV), raw="до 15 грудня 2026 року")],
+             language="uk", status=Status.OPEN, deadlines=[deadlines.on_day(date(2026, 12, 15), KYIV, "до 15 грудня 2026 року")],
              grant_max=Decimal("500000"), currency="UAH", applicant_types=["local-government", "ngo"]),
         Call(uid="mei:7", source="mei", native_id="7", title="Јавни позив, рок: 15. децембар 2026.", url="https://www.mei.gov.rs/7",
              language="sr-Cyrl", summary='Quote " and, comma\nnew line'),
@@ -52,7 +53,8 @@ def test_export_json(config):
     result = invoke("--config", str(config), "export", "--format", "json")
     docs = json.loads(result.output)
     assert [d["uid"] for d in docs] == ["gurt:1", "mei:7"]
-    assert docs[0]["deadlines"][0] == {"at": "2026-12-15T23:59:59+02:00", "raw": "до 15 грудня 2026 року", "label": None}
+    assert docs[0]["deadlines"][0] == {"at": "2026-12-15T23:59:59+02:00", "raw": "до 15 грудня 2026 року", "label": None,
+                                       "day": "2026-12-15", "clock": None, "zone": "Europe/Kyiv"}
     assert docs[0]["grant_max"] == "500000"
 
 
@@ -82,7 +84,7 @@ def test_export_csv(config, tmp_path):
     assert "2 calls written" in result.output
     rows = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
     assert list(rows[0]) == CSV_COLUMNS
-    assert rows[0]["next_deadline"] == "2026-12-15T23:59:59+02:00"
+    assert rows[0]["next_deadline"] == "2026-12-15"  # a date, as published
     assert rows[0]["applicant_types"] == "local-government; ngo"
     assert rows[1]["summary"] == 'Quote " and, comma\nnew line'
     assert rows[1]["title"] == "Јавни позив, рок: 15. децембар 2026."

@@ -20,7 +20,8 @@ from calls.store import StoredClassification, StoredEvent
 from calls.testing import write_config
 from calls.urls import safe_url
 from digest.email import EmailRenderer, build_message, write_preview
-from digest.i18n import format_deadline, translations
+from digest.deadlines import say as say_deadline
+from digest.i18n import translations
 from digest.reasons import say
 from digest.select import Digest, DigestEntry, select_digest, week_bounds
 
@@ -79,10 +80,10 @@ def test_lviv_in_ukrainian(week49, renderer):
         assert "New this week" not in part
     assert 'lang="uk"' in mail.html
     energy = entry_of(digest, ENERGY)
-    kyiv = format_deadline(energy.deadline, "Europe/Kyiv", "uk")
-    assert kyiv.endswith("18:00")  # 17:00 in Brussels
+    day = say_deadline(energy.deadline, "uk", ["Europe/Kyiv"])
+    assert day == "20 січня 2027\u202fр."  # the portal gives a date: shown as that date, no clock moved into Kyiv's zone
     for part in (mail.html, mail.text):
-        assert kyiv in part
+        assert f"{day} (" in part  # the date, then the day count
         assert "Залишилося 49 днів" in part  # 2 December → 20 January in Kyiv
     english = energy.classification.reasons[0]
     reason = say(english, "uk")  # the reasons are said in the reader's language too
@@ -105,8 +106,8 @@ def test_vojvodina_in_both_scripts(week49, renderer, lang, closing, municipal_le
     for part in (mail.html, mail.text):
         assert closing_title in part
         assert municipal_left in part and energy_left in part
-        deadline = format_deadline(entry_of(digest, MUNICIPAL).deadline, vojvodina.zone, lang)
-        assert deadline in part and "17:00" in deadline  # Belgrade time, the same as Brussels
+        deadline = say_deadline(entry_of(digest, MUNICIPAL).deadline, lang, [vojvodina.timezone])
+        assert deadline in part and "17:00" in deadline and "(" not in deadline  # Belgrade's clock is Brussels': said once
         assert vojvodina.names[lang] in part
     if lang == "sr-Latn":
         headings = re.findall(r"<h[123][^>]*>(.*?)</h[123]>", mail.html, re.S)
@@ -126,7 +127,7 @@ def test_english_see_all_link_and_empty_sections(week49, renderer):
     assert "Closing soon" not in mail.text and "Updated" not in mail.text
     assert f"See all {digest.total_matching} calls" in mail.html and f'href="{SITE}"' in mail.html
     assert f"See all {digest.total_matching} calls: {SITE}" in mail.text
-    assert "Times are in the Europe/Kyiv time zone." in mail.text
+    assert "Deadlines are given as their publishers give them: a date means the whole of that day" in mail.text
 
 
 # -- recipients and MIME -------------------------------------------------------------------
@@ -235,7 +236,7 @@ def test_scraped_markup_and_links_arrive_inert(renderer):
     assert "<script>alert('x')</script> Grants for <b>towns</b>" in mail.text
     assert "R&amp;D &#34;Fund&#34;" in mail.html and 'R&D "Fund"' in mail.text
     assert "fourth" not in mail.text and "third" in mail.text  # at most three reasons
-    assert "deadline extended" in mail.html and "Deadline moved from November 30, 2026 to December 3, 2026" in mail.text
+    assert "deadline extended" in mail.html and "Deadline moved from 30 November 2026 to 3 December 2026" in mail.text
     assert "Deadline today" not in mail.text and "1 day left" in mail.text
     assert "€10,000 to €60,000" in mail.text and "up to 90% of eligible costs" in mail.text
     assert safe_url(" https://x.org/a ") == "https://x.org/a" and safe_url("https://x.org/a b") == "https://x.org/a%20b"

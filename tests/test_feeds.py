@@ -6,7 +6,7 @@ import csv
 import io
 import json
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
@@ -18,6 +18,7 @@ from defusedxml import ElementTree as SafeET
 from icalendar import Calendar
 from jsonschema import Draft202012Validator, FormatChecker
 
+from calls import deadlines
 from calls.schema import Call, Deadline, Provenance, Status
 from digest import feeds
 from calls.urls import safe_url
@@ -53,7 +54,7 @@ def sample_items() -> list[FeedItem]:
         "loda:2026-17", title="Конкурс мікрогрантів для територіальних громад Львівщини", language="uk",
         url="https://loda.gov.ua/news/konkurs-mikrograntiv", summary="Підтримка проєктів енергоефективності, до 500 000 грн.",
         programme="Обласна програма розвитку громад", funder="Львівська ОВА", status=Status.OPEN,
-        deadlines=[Deadline(at=datetime(2026, 12, 15, 18, 0, tzinfo=KYIV), raw="15.12.2026 до 18:00")],
+        deadlines=[deadlines.at_time(datetime(2026, 12, 15, 18, 0, tzinfo=KYIV), KYIV, "15.12.2026 до 18:00")],
         grant_max=Decimal("500000"), currency="UAH", applicant_types=["local-government"],
         themes=["energy-efficiency", "community-development"], first_seen=datetime(2026, 11, 2, 6, tzinfo=UTC),
     )
@@ -62,7 +63,7 @@ def sample_items() -> list[FeedItem]:
         language="sr-Cyrl", url="https://www.ekourbapv.vojvodina.gov.rs/конкурси/2026?id=5",
         summary="Право учешћа имају јединице локалне самоуправе са територије АП Војводине.",
         funder="Покрајински секретаријат", status=Status.OPEN, currency="RSD", budget=Decimal("120000000.00"),
-        deadlines=[Deadline(at=datetime(2026, 12, 1, 23, 59, tzinfo=BELGRADE), raw="1. децембар 2026.")],
+        deadlines=[deadlines.on_day(date(2026, 12, 1), BELGRADE, "1. децембар 2026.")],
         themes=["energy-efficiency"],
     )
     culture = _call(
@@ -75,10 +76,10 @@ def sample_items() -> list[FeedItem]:
         call_id="HORIZON-CL5-2027-D3-01", programme="Horizon Europe", funder="European Union", status=Status.FORTHCOMING,
         summary="Two-stage call.\nStage 1: short proposal; stage 2: full proposal.",
         deadlines=[
-            Deadline(at=datetime(2027, 2, 10, 17, 0, tzinfo=BRUSSELS), raw="10 February 2027 17:00:00 Brussels time",
-                     label="stage 1"),
-            Deadline(at=datetime(2027, 9, 15, 17, 0, tzinfo=BRUSSELS), raw="15 September 2027 17:00:00 Brussels time",
-                     label="stage 2"),
+            deadlines.at_time(datetime(2027, 2, 10, 17, 0, tzinfo=BRUSSELS), BRUSSELS,
+                              "10 February 2027 17:00:00 Brussels time", "stage 1"),
+            deadlines.at_time(datetime(2027, 9, 15, 17, 0, tzinfo=BRUSSELS), BRUSSELS,
+                              "15 September 2027 17:00:00 Brussels time", "stage 2"),
         ],
         budget=Decimal("81110000"), currency="EUR", themes=["energy-efficiency", "research"],
         published_at=datetime(2026, 10, 1, 10, tzinfo=UTC), first_seen=datetime(2026, 10, 2, 4, tzinfo=UTC),
@@ -90,12 +91,12 @@ def sample_items() -> list[FeedItem]:
     hostile = _call(
         "aggregator:evil-1", title=XSS_TITLE, language="en", summary=XSS_SUMMARY, url="javascript:alert(1)",
         original_url=" JaVaScRiPt:alert(document.cookie)", funder="@SUM(1+1)", programme="-2+3",
-        deadlines=[Deadline(at=datetime(2027, 1, 31, 12, 0, tzinfo=UTC), raw='<b onmouseover="x">31.01.2027</b>', label="+stage")],
+        deadlines=[deadlines.at_time(datetime(2027, 1, 31, 12, 0, tzinfo=UTC), UTC, '<b onmouseover="x">31.01.2027</b>', "+stage")],
         themes=['"><script>alert(4)</script>'],
         provenance=[Provenance(source="aggregator", native_id="evil-1", url="data:text/html,<script>alert(5)</script>")],
     )
     withdrawn = _call("manual:withdrawn", title="Withdrawn by the editor", status=Status.WITHDRAWN,
-                      deadlines=[Deadline(at=datetime(2027, 1, 1, tzinfo=UTC), raw="1.1.2027")])
+                      deadlines=[deadlines.on_day(date(2027, 1, 1), UTC, "1.1.2027")])
     return [
         FeedItem(lviv, datetime(2026, 11, 20, 8, tzinfo=UTC), ("Covers Lviv oblast", "Deadline in 22 days")),
         FeedItem(novi_sad, datetime(2026, 11, 18, 8, tzinfo=UTC), ("Подручје: АП Војводина",)),
@@ -303,7 +304,10 @@ def test_atom_is_valid_rfc_4287():
     assert [c.get("term") for c in first.findall(A + "category")] == ["energy-efficiency", "research"]
     summary = first.find(A + "summary")
     assert summary.get("type") == "text"
-    assert "Deadline (stage 1): 2027-02-10 16:00 UTC (10 February 2027 17:00:00 Brussels time)" in summary.text
+    assert ("Deadline (stage 1): 10 February 2027, 17:00 Brussels time (16:00 UTC) "
+            "(as published: 10 February 2027 17:00:00 Brussels time)") in summary.text
+    novi_sad = next(e for e in entries if e.findtext(A + "id") == entry_id("vojvodina:ekologija-2026"))
+    assert "Deadline: 1 December 2026 (as published: 1. децембар 2026.)" in novi_sad.find(A + "summary").text
     assert "• deadline extended" in summary.text
     by_lang = {e.get(XML_LANG): e.findtext(A + "title") for e in entries}
     assert by_lang["sr-Cyrl"].startswith("Јавни конкурс")
@@ -386,7 +390,8 @@ def test_json_feed_validates_against_json_feed_1_1():
     assert horizon["date_modified"] == "2026-11-21T08:00:00Z"
     assert horizon["tags"] == ["energy-efficiency", "research"]
     extra = horizon["_grantdigest"]
-    assert extra["deadline"] == "2027-02-10T16:00:00Z"
+    assert extra["deadline"] == "2027-02-10T17:00:00+01:00"  # the publisher's clock, with its offset
+    assert extra["deadlines"][0]["zone"] == "Europe/Brussels" and extra["deadlines"][0]["clock"] == "17:00:00"
     assert [d["label"] for d in extra["deadlines"]] == ["stage 1", "stage 2"]
     assert extra["reasons"] == ["deadline extended"] and extra["budget"] == "81110000"
 
@@ -429,8 +434,13 @@ def test_icalendar_round_trips_with_one_event_per_parsed_deadline():
     assert str(lviv["URL"]) == "https://loda.gov.ua/news/konkurs-mikrograntiv"
     assert "https://loda.gov.ua/news/konkurs-mikrograntiv" in str(lviv["DESCRIPTION"])
     assert "URL" not in events["aggregator:evil-1-1@grantdigest"]
-    starts = [e.decoded("DTSTART") for e in cal.walk("VEVENT")]
-    assert starts == sorted(starts)
+    novi_sad = events["vojvodina:ekologija-2026-1@grantdigest"]
+    assert novi_sad.decoded("DTSTART") == date(2026, 12, 1)  # a date-only deadline: an all-day event on its day
+    assert "DTSTART;VALUE=DATE:20261201" in data.decode()
+    assert "Deadline: 1 December 2026" in str(novi_sad["DESCRIPTION"])
+    order = [str(e["UID"]) for e in cal.walk("VEVENT")]
+    assert order == ["vojvodina:ekologija-2026-1@grantdigest", "loda:2026-17-1@grantdigest", "aggregator:evil-1-1@grantdigest",
+                     "eu-ftp:HORIZON-CL5-2027-D3-01-1@grantdigest", "eu-ftp:HORIZON-CL5-2027-D3-01-2@grantdigest"]
 
 
 def test_icalendar_uids_are_stable_across_builds():
@@ -459,14 +469,16 @@ def test_csv_round_trips_with_bom_crlf_and_stable_columns():
     by_uid = {row["uid"]: row for row in rows}
     lviv = by_uid["loda:2026-17"]
     assert lviv["title"] == "Конкурс мікрогрантів для територіальних громад Львівщини"
-    assert lviv["next_deadline_utc"] == "2026-12-15 16:00"
+    assert (lviv["next_deadline"], lviv["deadline_zone"]) == ("2026-12-15 18:00", "Europe/Kyiv")  # as published
     assert lviv["grant_max"] == "500000" and lviv["currency"] == "UAH"
     assert lviv["reasons"] == "Covers Lviv oblast; Deadline in 22 days"
     horizon = by_uid["eu-ftp:HORIZON-CL5-2027-D3-01"]
     assert horizon["summary"] == "Two-stage call.\nStage 1: short proposal; stage 2: full proposal."
-    assert horizon["deadlines"].count(" | ") == 1 and horizon["final_deadline_utc"] == "2027-09-15 15:00"
+    assert horizon["deadlines"].count(" | ") == 1 and horizon["final_deadline"] == "2027-09-15 17:00"
+    novi_sad = by_uid["vojvodina:ekologija-2026"]
+    assert (novi_sad["next_deadline"], novi_sad["deadline_zone"]) == ("2026-12-01", "")  # a date: the whole day
     assert by_uid["vojvodina:kultura-2026"]["deadlines"] == "? (do utroška sredstava)"
-    assert by_uid["eu4business:ta-facility"]["next_deadline_utc"] == ""
+    assert by_uid["eu4business:ta-facility"]["next_deadline"] == ""
 
 
 def test_csv_neutralises_formula_injection():

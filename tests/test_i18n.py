@@ -12,7 +12,7 @@ from jinja2 import DictLoader
 
 from digest.templating import jinja_env
 from digest.i18n import (
-    LANGUAGES, UnknownLanguage, catalog_name, format_deadline, format_money, language_tag, po_path, translations,
+    LANGUAGES, UnknownLanguage, catalog_name, format_moment, format_money, language_tag, po_path, translations,
 )
 
 SERBIAN_CYRILLIC = dict(zip(
@@ -146,17 +146,18 @@ def test_jinja_env_autoescapes_and_translates():
     assert jinja_env("sr-Latn", loader).from_string("{{ _('Deadline') }}").render() == "Rok"
 
 
-def test_format_deadline_in_the_regions_zone():
-    deadline = datetime(2027, 1, 20, 16, 0, tzinfo=UTC)  # 17:00 Brussels
-    assert format_deadline(deadline, "Europe/Kyiv", "uk") == "20 січня 2027\u202fр., 18:00"  # CLDR: narrow no-break space before р.
-    assert format_deadline(deadline, "Europe/Belgrade", "sr-Latn") == "20. januar 2027. 17:00"
-    assert format_deadline(deadline, "Europe/Belgrade", "sr-Cyrl") == "20. јануар 2027. 17:00"
-    assert format_deadline(deadline, "Europe/Kyiv", "en") == "January 20, 2027, 6:00\u202fPM"
+def test_format_moment_in_the_readers_zone():
+    """Timestamps (a run, an update) are said in the reader's zone; deadlines are not (tests/test_deadlines.py)."""
+    moment = datetime(2027, 1, 20, 16, 0, tzinfo=UTC)
+    assert format_moment(moment, "Europe/Kyiv", "uk") == "20 січня 2027\u202fр., 18:00"  # CLDR: narrow no-break space before р.
+    assert format_moment(moment, "Europe/Belgrade", "sr-Latn") == "20. januar 2027. 17:00"
+    assert format_moment(moment, "Europe/Belgrade", "sr-Cyrl") == "20. јануар 2027. 17:00"
+    assert format_moment(moment, "Europe/Kyiv", "en") == "20 January 2027, 18:00"  # English as written in Europe
     late = datetime(2027, 1, 20, 22, 30, tzinfo=UTC)  # already the 21st in Kyiv
-    assert format_deadline(late, "Europe/Kyiv", "uk").startswith("21 січня")
-    assert format_deadline(late, "Europe/Belgrade", "sr-Latn").startswith("20. januar")
+    assert format_moment(late, "Europe/Kyiv", "uk").startswith("21 січня")
+    assert format_moment(late, "Europe/Belgrade", "sr-Latn").startswith("20. januar")
     with pytest.raises(ValueError):
-        format_deadline(datetime(2027, 1, 20, 16, 0), "Europe/Kyiv", "uk")
+        format_moment(datetime(2027, 1, 20, 16, 0), "Europe/Kyiv", "uk")
 
 
 def test_format_money():

@@ -66,7 +66,7 @@ def test_dates_and_names_are_said_the_languages_way():
                     country=UKRAINE, programme="Horizon Europe", since=date(2027, 3, 1))
     assert say(reason, "uk") == "Україна бере участь у програмі Horizon Europe лише з 1 бер. 2027\u202fр."
     assert say(reason, "sr-Latn").startswith("Ukrajina učestvuje u programu Horizon Europe tek od 1. 3. 2027")
-    assert say(reason, "en") == "Ukraine takes part in Horizon Europe only from Mar 1, 2027"
+    assert say(reason, "en") == "Ukraine takes part in Horizon Europe only from 1 Mar 2027"
 
 
 def test_terms_are_translated_and_unknown_labels_pass_through():

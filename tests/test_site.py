@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -171,7 +172,9 @@ def test_calls_page_lists_every_call_with_filters(site):
     assert energy["data-programme"] == "interreg-next-pl-ua" and energy["data-funder"] == "European Union"
     assert "energy-efficiency" in energy["data-theme"].split()
     assert set(energy["data-applicant"].split()) == {"local-government", "ngo"}
-    assert energy["data-deadline"] == (NOW + timedelta(days=40)).isoformat()
+    deadline = NOW + timedelta(days=40)
+    assert datetime.fromisoformat(energy["data-deadline"]) == deadline  # the filter's instant, on the publisher's clock
+    assert energy["data-deadline"] == deadline.astimezone(ZoneInfo("Europe/Brussels")).isoformat()
     assert items["manual:no-deadline"]["data-deadline"] == ""
     assert not any("hidden" in li for li in items.values())  # without JavaScript every call is listed
     options = {key: [o.get("value") for o in _options(out / "uk" / "calls" / "index.html", f"filter-{key}")]
@@ -221,8 +224,8 @@ def test_call_page_has_every_field_reasons_provenance_and_history(site):
     path = out / "en" / "call" / f"{call_slug('manual:ua-energy')}.html"
     page, text = parse(path), path.read_text(encoding="utf-8")
     assert page.texts("h1") == ["Енергоефективність для громади Львівщини"]
-    for needle in ("PLUA/2027/01", "Interreg NEXT Poland–Ukraine", "European Union", "open", "Europe/Kyiv",
-                   "Europe/Brussels", "(UTC+02:00)", "(UTC+01:00)", "€2,000,000", "€100,000 to €500,000",
+    for needle in ("PLUA/2027/01", "Interreg NEXT Poland–Ukraine", "European Union", "open", "10:00 Brussels time",
+                   "(11:00 Kyiv time)", "€2,000,000", "€100,000 to €500,000",
                    "up to 90% of eligible costs", "local governments", "Ukraine", "Poland", "Ukrainian",
                    "Lviv Oblast", "Score", "new"):
         assert needle in page.all_text, needle
@@ -235,6 +238,7 @@ def test_call_page_has_every_field_reasons_provenance_and_history(site):
     uk = parse(out / "uk" / "call" / f"{call_slug('manual:ua-energy')}.html")
     assert translations("uk").gettext("Why it matches") in uk.texts("h2")
     assert "січня" in uk.all_text or "грудня" in uk.all_text  # dates in Ukrainian
+    assert "10:00 за брюссельським часом (11:00 за київським часом)" in uk.all_text  # the publisher's clock, then Kyiv's
 
 
 def test_region_page_lists_matching_calls_with_reasons_and_feed(site):

@@ -39,12 +39,12 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from calls.extract.months import MONTH_PATTERN, month_number
 from calls import deadlines
+from calls.extract.months import MONTH_PATTERN, month_number
 from calls.schema import Deadline
 
 # --------------------------------------------------------------------------- text
@@ -73,7 +73,7 @@ class Normalised:
     a span of :attr:`text`, so extracted values keep their text as published.
     """
 
-    __slots__ = ("original", "text", "_marks", "_pieces")
+    __slots__ = ("_marks", "_pieces", "original", "text")
 
     def __init__(self, original: str) -> None:
         self.original = original
@@ -139,7 +139,7 @@ _DATE = re.compile(
     | (?<![^\W\d_])(?P<hu>(?P<hu_y>{_YEAR})\.?{_SP}*(?P<hu_mn>{_MON}){_SP}*(?P<hu_d>{_DAY})(?!\d)
          (?P<hu_suf>-?(?:j?[éá]?ig|j?[eé]től|j?[aá]tól|t[őó]l|[éá]n|j[éá]n|i|ei|jei)(?![^\W\d_])|\.)?)
     | (?P<dm>[«„"]?(?P<dm_d>{_DAY})[»“"]?(?:\.|st|nd|rd|th|-?(?:го|ого))?(?!\d)(?:{_SP}*(?:of|de)\b)?(?:{_SP}|-)*
-         (?P<dm_mn>{_MON})(?:(?:{_SP}|[,-])*(?P<dm_y>{_YEAR})(?:\.?{_SP}*{_YEAR_WORD}(?![^\W\d_]))?|-(?P<dm_yy>\d{{2}})(?![\d.:]))?)
+         (?P<dm_mn>{_MON})(?:(?:{_SP}|[,-])*(?P<dm_y>{_YEAR})(?:\.?{_SP}*{_YEAR_WORD}(?![^\W\d_]))?|-(?P<dm_yy>\d{{2}})(?!\d|[.:]\d))?)
     | (?<![^\W\d_])(?P<us>(?P<us_mn>{_MON}){_SP}*(?P<us_d>{_DAY})(?:st|nd|rd|th)?(?![\d:.,]\d)(?!\d)(?:,?{_SP}*(?P<us_y>{_YEAR}))?)
     | (?<![^\W\d_])(?P<num>(?P<num_d>\d{{1,2}})(?P<num_sep>[./-]){_SP}?(?P<num_m>\d{{1,2}})(?P=num_sep){_SP}?
          (?P<num_y>(?:19|20)\d{{2}}|\d{{2}})(?![\d]|[.,/-]\d)(?:\.?{_SP}*{_YEAR_WORD}(?![^\W\d_]))?)
@@ -148,22 +148,23 @@ _DATE = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 
-_ZONE_NAMES = r"""
+_ZONE_NAMES = rf"""
       (?P<tz_off>(?:UTC|GMT){_SP}?[+−-]{_SP}?\d{{1,2}}(?::?\d{{2}})?)
     | (?P<tz_cet>CEST|CET|MESZ|MEZ|Central{_SP}European(?:{_SP}Summer)?{_SP}Time|Brussels(?:{_SP}local)?{_SP}time
         |Belgrade{_SP}time|po{_SP}beogradskom{_SP}vremenu|по{_SP}београдском{_SP}времену)
     | (?P<tz_eet>EEST|EET|Eastern{_SP}European(?:{_SP}Summer)?{_SP}Time|Kyiv(?:{_SP}local)?{_SP}time|Kiev{_SP}time
         |за{_SP}київським{_SP}часом|київського{_SP}часу|за{_SP}Києвом|по{_SP}київському{_SP}часу
-        |по{_SP}киевскому{_SP}времени|по{_SP}Киеву|ora{_SP}Rom[aâ]niei|ora{_SP}Bucure[sș]tiului)
+        |по{_SP}киевскому{_SP}времени|по{_SP}Киеву|ora{_SP}Rom[aâ]niei|ora{_SP}Bucure[sș]tiului
+        |Romanian?{_SP}time|Bucharest{_SP}time)
     | (?P<tz_utc>UTC|GMT)
     | (?P<tz_pl>czasu{_SP}polskiego)
     | (?P<tz_hu>magyar{_SP}id[őo]{_SP}szerint)
-    | (?P<tz_us>EDT|EST|Eastern{_SP}Time)
-""".format(_SP=_SP)
+    | (?P<tz_us>EDT|EST|Eastern{_SP}Time|New{_SP}York{_SP}time)
+"""
 _ZONE = rf"(?<![^\W\d_])(?:{_ZONE_NAMES})(?![^\W\d_])"
 _ZONE_UNNAMED = re.sub(r"\(\?P<\w+>", "(?:", _ZONE)
 _HOUR_WORD = r"(?:h|hrs|hours|год\.?|годин[аиі]?|ч\.?|часов|часова|časova|sati|сати|óra|órakor|óráig|uhr)(?![^\W\d_])"
-_MERIDIEM = r"(?:[ap]\.?{_SP}?m\.?)(?![^\W\d_])".format(_SP=_SP)
+_MERIDIEM = rf"(?:[ap]\.?{_SP}?m\.?)(?![^\W\d_])"
 _TIME = rf"""
     (?:(?P<H>[01]?\d|2[0-3])[:.](?P<M>[0-5]\d)(?::(?P<S>[0-5]\d))?(?!\d|\.\d)
         (?:{_SP}*(?P<ap>{_MERIDIEM}))?(?:{_SP}*{_HOUR_WORD})?
@@ -172,10 +173,10 @@ _TIME = rf"""
 """
 _TIME_AFTER = re.compile(
     rf"""
-    {_SP}*(?:[.,–—/@-]{_SP}*)?(?P<open>\({_SP}*)?
-    (?:(?:at|by|before|until|till|ora|orele|la|о|об|до|do|u|у|в|godz\.?|godziny|godzina|à|години){_SP}+){{0,2}}
+    {_SP}*(?:[.,–—/@·|-]{_SP}*)?(?P<open>\({_SP}*)?
+    (?:(?:at|by|before|until|till|in|ora|orele|la|о|об|до|do|u|у|в|godz\.?|godziny|godzina|à|години){_SP}+){{0,2}}
     {_TIME}
-    (?:{_SP}*\(?{_SP}*{_ZONE}{_SP}*(?(open)|\)?))?
+    (?:{_SP}*[(,]?{_SP}*{_ZONE}{_SP}*(?(open)|\)?))?
     (?:{_SP}*\({_SP}*{_ZONE_UNNAMED}{_SP}*\))?
     (?(open){_SP}*\))
     """,
@@ -195,7 +196,7 @@ _BRUSSELS = ZoneInfo("Europe/Brussels")
 _ZONES: dict[str, tzinfo] = {
     "tz_cet": _BRUSSELS,
     "tz_eet": ZoneInfo("Europe/Kyiv"),
-    "tz_utc": timezone.utc,
+    "tz_utc": UTC,
     "tz_pl": ZoneInfo("Europe/Warsaw"),
     "tz_hu": ZoneInfo("Europe/Budapest"),
     "tz_us": ZoneInfo("America/New_York"),
@@ -244,7 +245,7 @@ _CUE_OPENING = r"""
     |megnyit\w*|nyitva|kezdet\w*|indul\w*
     |deschidere\w*|lansare\w*|[îi]ncep[âa]nd(?:\s+cu)?|data\s+deschiderii
 """
-_CUE_WEAK_DEADLINE = r"until|till|by|before|through|to|до|по|do|до\s+дня|do\s+dnia|p[âa]n[ăa]\s+(?:la|pe|[îi]n)"
+_CUE_WEAK_DEADLINE = r"until|till|by|before|through|to|до|по|do|до\s+дня|do\s+dnia|p[âa]n[ăa]\s+la\s+data\s+de|p[âa]n[ăa]\s+(?:la|pe|[îi]n)"
 _CUE_WEAK_OPENING = r"from|since|від|з|із|с|od|од|od\s+dnia|de\s+la|din"
 
 _CUES = re.compile(
@@ -408,7 +409,7 @@ def _iso_zone(offset: str | None) -> tzinfo | None:
     if not offset:
         return None
     if offset.upper() == "Z":
-        return timezone.utc
+        return UTC
     digits = offset[1:].replace(":", "")
     delta = timedelta(hours=int(digits[:2]), minutes=int(digits[2:]))
     return timezone(-delta if offset[0] == "-" else delta)
@@ -541,7 +542,16 @@ def parse_deadline(text: str, tz: ZoneInfo, label: str | None = None) -> Deadlin
     hit = _first_hit(text)
     if hit is None:
         return Deadline(raw=text, label=label)
-    return deadlines.published(hit.day, hit.clock, hit.zone or tz, text, label)
+    return deadlines.published(hit.day, hit.clock, _publisher_zone(hit, tz), text, label)
+
+
+def _publisher_zone(hit: _Hit, tz: tzinfo) -> tzinfo:
+    """The zone a deadline is shown in: the one the text names, unless it keeps the source's own clock then
+    ("ora României" read as EET on a Bucharest page stays Bucharest time, "CET" on a Belgrade page Belgrade's)."""
+    if hit.zone is None or hit.day is None:
+        return tz
+    moment = datetime.combine(hit.day, hit.clock or time(12), hit.zone)
+    return tz if moment.astimezone(tz).utcoffset() == moment.utcoffset() else hit.zone
 
 
 def _first_hit(text: str) -> _Hit | None:
@@ -623,7 +633,7 @@ def find_deadlines(text: str, tz: ZoneInfo, language: str | None = None) -> list
     else:
         kept = chosen
     return [
-        deadlines.published(hit.day, hit.clock, hit.zone or tz, item.raw, _label(norm.text, hit, window_start))
+        deadlines.published(hit.day, hit.clock, _publisher_zone(hit, tz), item.raw, _label(norm.text, hit, window_start))
         for hit, item, window_start in kept
     ]
 

@@ -16,6 +16,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from calls import reasons as reason_codec
+from calls.schema import Deadline
 from calls.store import Store, digests_table
 from calls.urls import safe_url
 from digest.select import Digest, DigestEntry
@@ -36,7 +37,8 @@ class ArchivedCall:
     programme: str | None
     funder: str | None
     url: str | None
-    deadline: datetime | None
+    deadline: Deadline | None
+    """The deadline the digest showed, as published."""
     score: int
     tier: str
     reasons: tuple[str, ...]
@@ -78,7 +80,7 @@ def _entry(entry: DigestEntry, pinned: bool) -> dict:
     return {
         "uid": call.uid, "slug": call_slug(call.uid), "title": call.title, "programme": call.programme,
         "funder": call.funder, "url": safe_url(call.url),
-        "deadline": entry.deadline.isoformat() if entry.deadline else None,
+        "deadline": entry.deadline.model_dump(mode="json") if entry.deadline else None,
         "score": verdict.score, "tier": verdict.tier,
         "reasons": [reason_codec.encode(r) for r in verdict.reasons],
         "changes": list(dict.fromkeys(e.kind for e in entry.changes)), "pinned": pinned,
@@ -123,11 +125,20 @@ def parse(text: str, week: str = "?", region: str = "?") -> ArchivedDigest:
         raise ArchiveError(f"archived digest {week} / {region} is unreadable: {error!r}") from error
 
 
+def _deadline(value: dict | str | None) -> Deadline | None:
+    """A stored deadline; archives written before deadlines kept what was published hold an instant only."""
+    if not value:
+        return None
+    if isinstance(value, str):
+        return Deadline(at=datetime.fromisoformat(value), raw=value)
+    return Deadline.model_validate(value)
+
+
 def _call(item: dict) -> ArchivedCall:
     return ArchivedCall(
         uid=item["uid"], slug=item.get("slug") or call_slug(item["uid"]), title=item["title"],
         programme=item.get("programme"), funder=item.get("funder"), url=safe_url(item.get("url")),
-        deadline=datetime.fromisoformat(item["deadline"]) if item.get("deadline") else None,
+        deadline=_deadline(item.get("deadline")),
         score=int(item.get("score", 0)), tier=item.get("tier", ""),
         reasons=tuple(reason_codec.decode(r) for r in item.get("reasons", [])),
         changes=tuple(item.get("changes", [])), pinned=bool(item.get("pinned")),

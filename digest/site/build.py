@@ -28,18 +28,29 @@ from calls import reasons as reason_codec
 from calls.regions import RegionProfile
 from calls.schema import SHOWN_TIERS
 from calls.store import Store, StoredEvent
-from digest import editorial
+from digest import deadlines, editorial
 from digest.health import SourceHealth, source_health
-from digest.templating import jinja_env
-from digest.i18n import LANGUAGES, TEMPLATES_DIR, format_deadline, po_path, translations
+from digest.i18n import LANGUAGES, TEMPLATES_DIR, format_moment, po_path, translations
 from digest.select import PUBLISHED, iso_week, select_digest
 from digest.site import archive, search
 from digest.site.archive import ArchivedDigest
 from digest.site.incremental import Writer
 from digest.site.pages import (
-    BRUSSELS, DEADLINE_WINDOWS, HEALTH_LABELS, LANGUAGE_NAMES, CallRecord, Localizer, call_fields,
-    call_record, list_item, programme_label, relative, search_document, vocabulary_labels,
+    BRUSSELS,
+    DEADLINE_WINDOWS,
+    HEALTH_LABELS,
+    LANGUAGE_NAMES,
+    CallRecord,
+    Localizer,
+    call_fields,
+    call_record,
+    list_item,
+    programme_label,
+    relative,
+    search_document,
+    vocabulary_labels,
 )
+from digest.templating import jinja_env
 
 ASSETS = ("site.css", "site.js")
 _CODE_MODULES = ("digest.site.build", "digest.site.pages", "digest.site.archive", "digest.site.search",
@@ -143,7 +154,7 @@ class _Site:
             records.append(call_record(call, members, verdicts, [e for m in members for e in events.get(m, ())],
                                        shown, self.now))
         far = self.now.replace(year=9999)
-        return sorted(records, key=lambda r: (r.deadline is None, r.deadline or far, r.call.title.casefold(), r.uid))
+        return sorted(records, key=lambda r: (r.deadline is None, r.deadline.at if r.deadline else far, r.call.title.casefold(), r.uid))
 
     def _record_digests(self) -> dict[str, ArchivedDigest]:
         """Select every region's digest of this week, store it in the archive, and keep it for the home page."""
@@ -189,7 +200,7 @@ class _Site:
                                                        for lang in LANGUAGES}))
         salt = self._salt()
         for lang in LANGUAGES:
-            loc = Localizer(lang, translations(lang), self.regions, self.labels)
+            loc = Localizer(lang, translations(lang), self.regions, self.labels, readers=self._readers(lang))
             for page, template, context, inputs in self._pages(lang, loc):
                 fingerprint = _hash(salt, lang, *inputs) if inputs is not None else None
                 if fingerprint is not None and writer.reuse(page, fingerprint):
@@ -243,6 +254,10 @@ class _Site:
                 [verdicts, events, record.shown_in, record.themes], ensure_ascii=False, default=str))
         return self._record_hashes[record.uid]
 
+    def _readers(self, lang: str) -> tuple[str, ...]:
+        """The zones of the regions whose digest is written in ``lang`` (Kyiv for Ukrainian, Belgrade for Serbian)."""
+        return tuple(dict.fromkeys(r.timezone for r in self.regions.values() if lang in r.digest_languages))
+
     def _salt(self) -> str:
         """What every page depends on besides its data: templates, catalogs, this code, the regions' names and zones."""
         parts = [p.read_bytes() for p in sorted((self.templates / "site").rglob("*")) if p.is_file()]
@@ -286,7 +301,7 @@ class _Site:
         funders = sorted({r.call.funder for r in self.records if r.call.funder}, key=str.casefold)
         themes = {t for r in self.records for t in r.themes}
         applicants = {a for r in self.records for a in r.call.applicant_types}
-        by_label = lambda pairs: sorted(pairs, key=lambda p: (p[1].casefold(), p[0]))  # noqa: E731
+        by_label = lambda pairs: sorted(pairs, key=lambda p: (p[1].casefold(), p[0]))
         return {
             "items": items, "feeds": self._feed_link("all", loc),
             "filters": {
@@ -312,8 +327,8 @@ class _Site:
                 "slug": record.slug, "title": record.call.title or record.uid, "pinned": record.uid in pins,
                 "programme": programme_label(record.call), "tier": loc.tier(verdict.tier), "score": verdict.score,
                 "reasons": loc.reasons(verdict.reasons),
-                "deadline": loc.moment(record.deadline, region.timezone) if record.deadline else None,
-                "days_left": loc.days_left(record.deadline, self.now, region.timezone),
+                "deadline": loc.deadline(record.deadline, (region.timezone,)),
+                "days_left": loc.days_left(record.deadline, self.now),
                 "order": (pins.index(record.uid) if record.uid in pins else len(pins), -verdict.score, record.uid),
             })
         rows.sort(key=lambda row: row["order"])
@@ -329,8 +344,8 @@ class _Site:
             sections.append({"key": key, "title": title, "entries": [{
                 "title": e.title, "slug": e.slug if e.slug in published else None, "url": e.url,
                 "programme": e.programme, "pinned": e.pinned, "score": e.score, "tier": loc.tier(e.tier),
-                "deadline": loc.moment(e.deadline, digest.zone) if e.deadline else None,
-                "days_left": loc.days_left(e.deadline, digest.now, digest.zone),
+                "deadline": loc.deadline(e.deadline, (digest.zone,)),
+                "days_left": loc.days_left(e.deadline, digest.now),
                 "reasons": loc.reasons(e.reasons[:3]),
                 "changes": [loc.event_label(k) for k in e.changes if k != "new"],
             } for e in entries]})
@@ -339,8 +354,8 @@ class _Site:
             "week": digest.week, "region": digest.region, "name": name, "sections": sections, "empty": digest.is_empty,
             "heading": loc._("Grant digest: %(region)s", region=name), "week_label": loc._("Week %(week)s", week=digest.week),
             "failed": loc._("Some sources could not be read this week: %(sources)s", sources=failed) if failed else None,
-            "zone_note": loc._("Times are in the %(zone)s time zone.", zone=digest.zone),
-            "updated": loc._("Last updated %(date)s", date=format_deadline(digest.now, digest.zone, loc.lang)),
+            "deadline_note": loc._(deadlines.NOTE),
+            "updated": loc._("Last updated %(date)s", date=format_moment(digest.now, digest.zone, loc.lang)),
             "total": digest.total_matching, "has_region_page": digest.region in self.regions,
         }
 

@@ -7,24 +7,25 @@ only links built from scraped data go through :func:`digest.email.safe_url`
 
 from __future__ import annotations
 
-from functools import lru_cache
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
+from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
 from babel.support import Translations
 
+from calls import deadlines
 from calls.regions import RegionProfile, default_programme_areas
-from calls.schema import Call
+from calls.schema import Call, Deadline
 from calls.store import StoredClassification, StoredEvent
 from calls.urls import safe_url
+from calls.zones import zone as _zone
+from digest.deadlines import days_left_text, published_day
+from digest.deadlines import say as say_deadline
 from digest.email import CHANGE_LABELS
-from babel.dates import format_date, format_time, get_datetime_format
-
-from digest.i18n import babel_locale, format_money, format_share
+from digest.i18n import babel_locale, format_day, format_money, format_share, format_wall_clock
 from digest.reasons import say, term
 from digest.site import search
 from digest.site.slugs import call_slug
@@ -68,7 +69,7 @@ class CallRecord:
     shown_in: tuple[str, ...]
     """Regions whose page lists it (tier top/relevant, or pinned; not excluded there)."""
     events: tuple[StoredEvent, ...]
-    deadline: datetime | None
+    deadline: Deadline | None
     """The next deadline at build time (None: none parsed, or all passed)."""
     themes: tuple[str, ...]
     """Theme ids: the call's own and those its classifications matched."""
@@ -85,7 +86,7 @@ class CallRecord:
 def call_record(call: Call, members: Sequence[str], verdicts: Iterable[StoredClassification], events: Iterable[StoredEvent],
                 shown_in: Iterable[str], now: datetime) -> CallRecord:
     verdicts = tuple(sorted(verdicts, key=lambda v: (-v.score, v.region)))
-    deadline = min((d.at for d in call.deadlines if d.at is not None and d.at >= now), default=None)
+    deadline = deadlines.upcoming(call.deadlines, now)
     themes = tuple(dict.fromkeys([*call.themes, *(t for v in verdicts for t in v.themes)]))
     return CallRecord(call=call, members=tuple(members), slug=call_slug(call.uid), verdicts=verdicts,
                       shown_in=tuple(shown_in), events=tuple(sorted(events, key=lambda e: (e.at, e.id))),
@@ -118,9 +119,10 @@ def relative(target: str, page: str) -> str:
 class DeadlineView:
     label: str | None
     raw: str | None
-    times: tuple[tuple[str, str], ...]
-    """(zone, "20 January 2027, 17:00 (UTC+01:00)") per zone shown."""
+    text: str | None
+    """As :func:`digest.deadlines.say` says it; None when it could not be read (``raw`` is shown)."""
     iso: str | None
+    """The published form for ``<time datetime>``: a date, or the publisher's clock with its offset."""
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,8 @@ class Localizer:
     regions: Mapping[str, RegionProfile]
     labels: Mapping[str, Mapping[str, str]]
     """Vocabulary id (theme, applicant type) → language → label."""
+    readers: tuple[str, ...] = ()
+    """Zones this language's readers live in (their regions'): shown beside a timed deadline's own."""
 
     def _(self, msgid: str, **values) -> str:
         text = self.t.gettext(msgid)
@@ -145,24 +149,23 @@ class Localizer:
         return self.labels.get(key, {}).get(self.lang) or key
 
     def moment(self, dt: datetime | None, zone: str) -> str | None:
-        """``dt`` in ``zone`` with its UTC offset: "20 січня 2027 р., 18:00 (UTC+02:00)".
-
-        The same text as :func:`digest.i18n.format_deadline` plus the offset; days and clock times are
-        formatted once per language and reused (Babel's formatting dominated a 10,000-call build).
-        """
+        """A timestamp (never a deadline) in ``zone`` with its UTC offset: "20 січня 2027 р., 18:00 (UTC+02:00)"."""
         if dt is None:
             return None
         local = dt.astimezone(_zone(zone))
         offset = local.strftime("%z")
-        clock = _clock(local.time().replace(tzinfo=None), self.lang)
-        joined = _datetime_pattern(self.lang).replace("{0}", clock).replace("{1}", _day(local.date(), self.lang))
-        return f"{joined} (UTC{offset[:3]}:{offset[3:]})"
+        return f"{format_wall_clock(local, self.lang)} (UTC{offset[:3]}:{offset[3:]})"
+
+    def day(self, dt: datetime | None) -> str | None:
+        """The day of ``dt`` on its own clock (the publisher's offset it was stored in): an opening, a publication."""
+        return format_day(dt.date(), self.lang) if dt else None
+
+    def deadline(self, deadline: Deadline | None, readers: tuple[str, ...] | None = None) -> str | None:
+        """:func:`digest.deadlines.say` with this language's reader zones (or ``readers``)."""
+        return say_deadline(deadline, self.lang, self.readers if readers is None else readers) if deadline else None
 
     def deadlines(self, record: CallRecord) -> list[DeadlineView]:
-        zones = [self.regions[r].timezone for r in record.shown_in if r in self.regions]
-        zones = list(dict.fromkeys([*zones, BRUSSELS]))
-        return [DeadlineView(label=d.label, raw=d.raw, iso=d.at.astimezone(UTC).isoformat() if d.at else None,
-                             times=tuple((z, self.moment(d.at, z)) for z in zones) if d.at else ())
+        return [DeadlineView(label=d.label, raw=d.raw, text=self.deadline(d) if d.at else None, iso=deadlines.iso(d))
                 for d in record.call.deadlines]
 
     def money(self, amount: Decimal | None, currency: str | None) -> str | None:
@@ -216,49 +219,17 @@ class Localizer:
     def event_label(self, kind: str) -> str:
         return self._(EVENT_LABELS[kind]) if kind in EVENT_LABELS else kind
 
-    def event(self, event: StoredEvent, zone: str = BRUSSELS) -> dict:
+    def event(self, event: StoredEvent) -> dict:
+        zone = self.readers[0] if self.readers else BRUSSELS
         return {"label": self.event_label(event.kind), "when": self.moment(event.at, zone), "iso": event.at.astimezone(UTC).isoformat(),
-                "old": self._change_value(event.old, zone), "new": self._change_value(event.new, zone)}
+                "old": self._change_value(event.old), "new": self._change_value(event.new)}
 
-    def _change_value(self, text: str | None, zone: str) -> str | None:
-        if not text:
-            return None
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            return text
-        return self.moment(moment, zone) if moment.tzinfo else text
+    def _change_value(self, text: str | None) -> str | None:
+        """A change's old or new value: a deadline as the day it was published for, anything else as stored."""
+        return (published_day(text, self.lang) or text) if text else None
 
-    def days_left(self, deadline: datetime | None, now: datetime, zone: str) -> str | None:
-        if deadline is None:
-            return None
-        days = (deadline.astimezone(ZoneInfo(zone)).date() - now.astimezone(ZoneInfo(zone)).date()).days
-        if days < 0:
-            return self._("Deadline passed")
-        if days == 0:
-            return self._("Deadline today")
-        return self.t.ngettext("%(num)d day left", "%(num)d days left", days) % {"num": days}
-
-
-@lru_cache(maxsize=64)
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
-
-
-@lru_cache(maxsize=16384)
-def _day(day, lang: str) -> str:
-    return format_date(day, "long", locale=babel_locale(lang))
-
-
-@lru_cache(maxsize=8192)
-def _clock(clock, lang: str) -> str:
-    return format_time(clock, "short", locale=babel_locale(lang))
-
-
-@lru_cache(maxsize=8)
-def _datetime_pattern(lang: str) -> str:
-    # Babel's own joining of a date and a time pattern (quotes are literal markers), as digest.i18n does
-    return get_datetime_format("long", locale=babel_locale(lang)).replace("'", "")
+    def days_left(self, deadline: Deadline | None, now: datetime) -> str | None:
+        return days_left_text(deadline, now, self.lang)
 
 
 @lru_cache(maxsize=16384)
@@ -283,7 +254,7 @@ def call_fields(record: CallRecord, loc: Localizer) -> dict:
         "kind": loc.kind(call),
         "action_type": call.action_type,
         "status": loc.status(call),
-        "opens": loc.moment(call.opens_at, BRUSSELS) if call.opens_at else call.opens_at_raw,
+        "opens": loc.day(call.opens_at) or call.opens_at_raw,
         "deadlines": loc.deadlines(record),
         "budget": loc.money(call.budget, call.currency) or call.budget_raw,
         "grant": loc.grant(call),
@@ -295,8 +266,8 @@ def call_fields(record: CallRecord, loc: Localizer) -> dict:
         "eligibility": call.eligibility_text,
         "themes": [loc.vocabulary(t) for t in record.themes],
         "language": loc.language(call.language),
-        "published": loc.moment(call.published_at, BRUSSELS) if call.published_at else call.published_at_raw,
-        "updated": loc.moment(call.updated_at, BRUSSELS) if call.updated_at else call.updated_at_raw,
+        "published": loc.day(call.published_at) or call.published_at_raw,
+        "updated": loc.day(call.updated_at) or call.updated_at_raw,
         "first_seen": loc.moment(call.first_seen, BRUSSELS),
         "url": safe_url(call.url),
         "original_url": safe_url(call.original_url) if call.original_url != call.url else None,
@@ -320,9 +291,10 @@ def list_item(record: CallRecord, loc: Localizer, now: datetime) -> dict:
     return {
         "uid": call.uid, "slug": record.slug, "title": call.title or call.uid,
         "programme": programme_label(call), "funder": call.funder,
-        "deadline": loc.moment(record.deadline, BRUSSELS) if record.deadline else None,
-        "deadline_iso": record.deadline.astimezone(UTC).isoformat() if record.deadline else "",
-        "days_left": loc.days_left(record.deadline, now, BRUSSELS),
+        "deadline": loc.deadline(record.deadline),
+        "deadline_iso": deadlines.iso(record.deadline) if record.deadline else "",
+        "deadline_at": deadlines.local(record.deadline).isoformat() if record.deadline else "",  # the filter's instant
+        "days_left": loc.days_left(record.deadline, now),
         "data_region": " ".join(record.shown_in), "data_programme": record.programme_key,
         "data_funder": call.funder or "", "data_theme": " ".join(record.themes),
         "data_applicant": " ".join(call.applicant_types),
