@@ -140,6 +140,8 @@ class Call(_Model):
 
     call_id: str | None = None
     """Official identifier (``HORIZON-CL5-2027-D3-01``, ``EuropeAid/18xxxx/DD/ACT/UA``, ``HUSRB/2301``): the strongest dedup key."""
+    cited_call_ids: list[str] = Field(default_factory=list)
+    """Official ids the text quotes that are not the call's own (a related topic, the previous call): references, never merge keys."""
     parent_call_id: str | None = None
     """Identifier of the call this topic belongs to (F&TP ``callIdentifier``), if any."""
     parent_call_title: str | None = None

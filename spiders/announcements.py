@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from calls.extract.applicants import find_applicant_types
 from calls.extract.dates import find_deadlines, find_opening
 from calls.extract.eligibility import eligibility_section
+from calls.extract.identifiers import call_ids
 from calls.extract.money import find_budget, find_cofinancing, find_grant_range
 from calls.extract.planning import find_planned
 from calls.extract.priority import find_priorities
@@ -99,27 +100,18 @@ def _has_deadline_cue(text: str) -> bool:
     return bool(_DEADLINE_CUE.search(text))
 
 
-CALL_ID = re.compile(
-    r"\b(?:"
-    r"EuropeAid/\d{6}/[A-Z]{1,3}/[A-Z]{3}/[A-Z]{2,3}"  # EU external action (PROSPECT)
-    r"|(?:HORIZON|DIGITAL|CERV|CREA|ERASMUS|LIFE|SMP|EU4H|CEF|EDF|AMIF|ISF|BMVI|INNOVFUND|RFCS|EMFAF|PPPA|ESF|ESC|UCPM|JUST|AGRIP|EUAF|I3|EUBA|SOCPL)"
-    r"(?:-[A-Z0-9]+){2,7}"                               # F&TP topic or call identifiers
-    r"|(?:HUSRB|ROSRB|HRRS|HUSKROUA|ROUA|PLUA|BSB)/\d{4}(?!\d)"  # Interreg call references (HUSRB/1601)
-    r")"
-)
+def text_facts(text: str, zone: ZoneInfo, language: str | None = None, *, title: str = "", url: str = "") -> dict[str, Any]:
+    """Schema fields stated in a call's free text, each parsed value with its raw text beside it.
 
-
-def find_call_id(text: str) -> str | None:
-    """The first official call identifier in ``text`` (F&TP topic id, EuropeAid reference, Interreg call number)."""
-    match = CALL_ID.search(text)
-    return match.group(0) if match else None
-
-
-def text_facts(text: str, zone: ZoneInfo, language: str | None = None) -> dict[str, Any]:
-    """Schema fields stated in a call's free text, each parsed value with its raw text beside it."""
+    The call's own id comes from its ``title``, its ``url``, a labelled field or the opening lines;
+    other ids the text quotes are references (:mod:`calls.extract.identifiers`).
+    """
     facts: dict[str, Any] = {}
-    if call_id := find_call_id(text):
-        facts["call_id"] = call_id
+    own, quoted = call_ids(title, url, text)
+    if own:
+        facts["call_id"] = own
+    if quoted:
+        facts["cited_call_ids"] = quoted
     if deadlines := find_deadlines(text, zone, language):
         facts["deadlines"] = deadlines
     if opening := find_opening(text, zone, language):

@@ -45,7 +45,7 @@ class PostSpider(SourceSpider):
         if published_at is None:
             self.count("posts/no_date")
         language = self.source.languages[0] if self.source.languages else None
-        facts = text_facts(text, self.source.zone, language)
+        facts = text_facts(text, self.source.zone, language, title=title, url=url)
         facts.update(fields)
         if "status" not in facts and _says_closed(text[:200]):
             facts["status"] = Status.CLOSED

@@ -31,7 +31,15 @@ def call(**fields) -> Call:
         ("Pályázati felhívás határon átnyúló együttműködésre", "hu"),
         ("Apel de proiecte pentru autoritățile locale", "ro"),
         ("Call for proposals for border municipalities", "en"),
+        # by the words, not a letter: one Serbian place name does not make English text Serbian
+        ("Support for SMEs in South Bačka district: call for proposals open to municipalities and NGOs", "en"),
+        ("Energy efficiency in Łódź and Timișoara: a call for municipal partnerships", "en"),
+        ("Konkurs za sufinansiranje projekata u oblasti kulture", "sr-Latn"),  # no diacritic at all
+        ("Interreg IPA Hrvatska – Srbija: drugi poziv za dostavu projektnih prijedloga", "sr-Latn"),
+        ("Програма Interreg NEXT Польща – Україна оголошує третій конкурс проєктів", "uk"),
+        ("Pályázati felhívás a Hungary-Serbia programban: önkormányzatok és civil szervezetek", "hu"),
         ("2026", None),
+        ("HORIZON-CL4-2025-04-DATA-03", None),  # an id has no language
     ],
 )
 def test_detect_language(text, tag):
