@@ -71,3 +71,30 @@ def truncate(text: str, limit: int | None) -> str:
     if space > limit * 0.6:
         cut = cut[:space]
     return cut.rstrip(" ,;:.-\n") + "…"
+
+
+_SENTENCE_BREAK = re.compile(r"(?<![A-Z]\.[A-Z]\.)(?<=[.!?;])\s+(?=[\"'„“«(\[]?[^\W\d_])")
+LIST_ITEM = re.compile(r"^\s*(?:[-–—•*·▪●]\s*|(?:\d{1,2}|[a-z])[.)]\s+)")
+"""A list line's bullet or number ("• ", "2) ", "b. "); "12.05.2028" is not one."""
+
+
+def sentences(text: str) -> list[str]:
+    """Sentences and lines of plain ``text``; a line ending in ":" takes the list lines that follow it,
+    so "Eligible applicants:" and its items read as one sentence. The one splitter of the extractors."""
+    out: list[str] = []
+    lines = [line.strip() for line in text.splitlines()]
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        i += 1
+        if not line:
+            continue
+        if line.endswith(":"):
+            items = []
+            while i < len(lines) and lines[i] and (LIST_ITEM.match(lines[i]) or len(lines[i]) < 80) and len(items) < 30:
+                items.append(LIST_ITEM.sub("", lines[i]).rstrip(".;,"))
+                i += 1
+            if items:
+                line = line + " " + ", ".join(items) + "."
+        out += [s.strip() for s in _SENTENCE_BREAK.split(line) if s and s.strip()]
+    return out

@@ -31,6 +31,7 @@ from functools import lru_cache
 from importlib import resources
 
 from calls.folding import fold, fold_words
+from calls.text import sentences
 
 QUOTE_MAX = 240
 """Longest quote of a limit's sentence, in characters (the reason shows it)."""
@@ -89,7 +90,7 @@ def find_limits(*texts: str | None) -> tuple[Limit, ...]:
     """Every participation limit stated in ``texts`` (eligibility conditions, summary), in order."""
     found: list[Limit] = []
     for text in texts:
-        for sentence in _sentences(text or ""):
+        for sentence in sentences(text or ""):
             limit = _read(sentence)
             if limit is not None and limit not in found:
                 found.append(limit)
@@ -284,33 +285,6 @@ def _heads(stems: list[str]) -> re.Pattern[str]:
     return re.compile(r"(?<![^\W_])(?:" + "|".join(map(re.escape, heads)) + ")")
 
 
-# ------------------------------------------------------------------ sentences
-
-_BREAK = re.compile(r"(?<![A-Z]\.[A-Z]\.)(?<=[.!?;])\s+(?=[\"'„“«(\[]?[^\W\d_])")
-_LIST_ITEM = re.compile(r"^\s*(?:[-–—•*·▪●]|\d{1,2}[.)]|[a-z][.)])\s*")
-
-
-def _sentences(text: str) -> list[str]:
-    """Sentences and lines; a line ending in ":" takes the list lines that follow it."""
-    out: list[str] = []
-    lines = [line.strip() for line in text.splitlines()]
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        i += 1
-        if not line:
-            continue
-        if line.endswith(":"):
-            items = []
-            while i < len(lines) and lines[i] and (_LIST_ITEM.match(lines[i]) or len(lines[i]) < 80) and len(items) < 30:
-                items.append(_LIST_ITEM.sub("", lines[i]).rstrip(".;,"))
-                i += 1
-            if items:
-                line = line + " " + ", ".join(items) + "."
-        out += [s.strip() for s in _BREAK.split(line) if s and s.strip()]
-    return out
-
-
 def _read(sentence: str) -> Limit | None:
     """The limit ``sentence`` states, or None."""
     data = _data()
@@ -354,7 +328,7 @@ def _read(sentence: str) -> Limit | None:
             admitted, shut = before, []
             # "… open to organisations from Ukraine only." is plain; "… Serbia may only apply …" is not.
             loose = len(words) - trigger.end > 2
-            scope = range(0, trigger.start)
+            scope = range(trigger.start)
         return _limit(sentence, folded, words, admitted, shut, scope, covered, roles, loose, data)
 
     exclusion = data.exclude.find(words)
@@ -365,9 +339,9 @@ def _read(sentence: str) -> Limit | None:
             return None
         if data.not_established.find(words[: marker.start]):
             # "Entities not established in the EU are not eligible": a restriction to the EU.
-            return _limit(sentence, folded, words, before, [], range(0, marker.start), covered, roles, False, data)
+            return _limit(sentence, folded, words, before, [], range(marker.start), covered, roles, False, data)
         loose = marker.start - before[-1].end > _WINDOW
-        return _limit(sentence, folded, words, [], before, range(0, marker.start), covered, roles, loose, data)
+        return _limit(sentence, folded, words, [], before, range(marker.start), covered, roles, loose, data)
 
     if except_at is not None:
         shut = [p for p in named if p.start >= except_at]

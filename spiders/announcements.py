@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from calls.extract.applicants import find_applicant_types
+from calls.extract.applicants import applicant_sentences, find_applicant_types
 from calls.extract.dates import find_deadlines, find_opening
 from calls.extract.eligibility import eligibility_section
 from calls.extract.identifiers import call_ids
@@ -133,11 +133,11 @@ def text_facts(text: str, zone: ZoneInfo, language: str | None = None, *, title:
     rate, raw_rate = find_cofinancing(text)
     if rate is not None:
         facts.update(cofinancing_rate=rate, cofinancing_raw=raw_rate)
-    # Who may apply, from what the post says about applicants when it says it in a section of its own.
+    # Who may apply: from the post's eligibility section, else from its sentences about applying (and its title).
     section = eligibility_section(text)
     if section:
         facts["eligibility_text"] = section
-    if applicants := (section and find_applicant_types(section)) or find_applicant_types(text):
+    if applicants := find_applicant_types(section or applicant_sentences(f"{title}.\n{text}" if title else text)):
         facts["applicant_types"] = applicants
     if priorities := find_priorities(text):
         facts["programme_priorities"] = priorities

@@ -49,6 +49,27 @@ def test_applicant_types_come_from_the_section_not_from_incidental_words():
     assert facts["eligibility_text"].startswith("Who can apply:")
 
 
-def test_without_a_section_the_whole_text_is_read():
+def test_without_a_section_the_sentences_about_applying_are_read():
     facts = text_facts("Grants for NGOs and municipalities. Deadline: 30 April 2028", KYIV, "en")
     assert set(facts["applicant_types"]) == {"ngo", "local-government"} and "eligibility_text" not in facts
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("The programme improves services for individuals with disabilities in rural hromadas. "
+     "Municipalities and civil society organisations may apply. Deadline: 30 April 2028", ["local-government", "ngo"]),
+    ("Проєкт покращить послуги для людей з інвалідністю та шкіл громади. Подати заявку можуть громадські організації.",
+     ["ngo"]),
+    ("Podrška osobama sa invaliditetom i školama u opštinama Vojvodine. Pravo učešća imaju udruženja građana.", ["ngo"]),
+    ("Usługi dla osób z niepełnosprawnościami w gminach. Wnioski mogą składać stowarzyszenia i fundacje.", ["ngo"]),
+    ("Szolgáltatások fogyatékossággal élő személyeknek a településeken. Pályázhatnak: civil szervezetek.", ["ngo"]),
+    ("Servicii pentru persoane cu dizabilități din comune. Pot aplica organizații neguvernamentale.", ["ngo"]),
+])
+def test_words_about_who_benefits_are_not_who_applies(text, expected):
+    """No section: types come from the sentences about applying; people a project serves are not its applicants."""
+    assert text_facts(text, KYIV)["applicant_types"] == expected
+
+
+def test_the_title_says_who_a_call_is_for():
+    facts = text_facts("Support for energy-saving renovations. Deadline: 30 April 2028", KYIV, "en",
+                       title="Конкурс мікрогрантів для територіальних громад Львівщини")
+    assert facts["applicant_types"] == ["local-government"]

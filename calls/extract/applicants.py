@@ -15,6 +15,7 @@ import re
 from bisect import bisect_right
 
 from calls.extract.dates import Normalised
+from calls.text import sentences
 
 APPLICANT_TYPES = (
     "local-government", "regional-government", "ngo", "sme", "university", "school", "research",
@@ -223,6 +224,33 @@ _NEGATION = re.compile(
     re.IGNORECASE | re.VERBOSE,
 )
 _CLAUSE = re.compile(r"(?<=[^\d\s])[.;!?](?:\s+|$)|\n")
+
+
+_APPLYING = re.compile(
+    r"""
+    \bappl(?:y|ying|icants?|ications?)\b|\beligib\w*|\bopen\s+to\b|\binvit\w+|\bwho\s+(?:can|may)\b|\bbeneficiar\w+
+    |\b(?:grants?|funding|calls?|support|programmes?|competitions?|scheme)\s+(?:is\s+|are\s+)?(?:for|to)\b|\btargets?\b|\bintended\s+for
+    |заявник\w*|заявк\w*|подат\w*|подава\w*|учасник\w*|участ[іь]\w*|запрошу\w*|хто\s+може|отримувач\w*|бенефіціар\w*
+    |(?:грант\w*|конкурс\w*|програм\w*|підтримк\w*|фінансуванн\w*)\s+(?:[^\W\d_]+\s+){0,3}для\b
+    |pravo\s+u[čc]e[šs][ćc]\w*|podnosi\w+|prijav\w+|u[čc]esni\w+|korisni\w+|u[čc]estv\w+|namenjen\w*|namijenjen\w*|konkuris\w+
+    |(?:konkurs|poziv)\w*\s+(?:[^\W\d_]+\s+){0,3}za\b
+    |право\s+учешћ\w*|подноси\w+|пријав\w+|учесни\w+|корисни\w+|учеств\w+|намењен\w*|конкурис\w+
+    |(?:конкурс|позив)\w*\s+(?:[^\W\d_]+\s+){0,3}за\b
+    |wnioskodaw\w+|wnios\w+|uprawni\w+|beneficjen\w+|skierowan\w+|ubiega\w*
+    |(?:nab[óo]r|konkurs|wsparci\w*|dotacj\w*|grant\w*|program\w*)\s+(?:[^\W\d_]+\s+){0,3}dla\b
+    |pályáz\w+|jogosult\w*|kedvezményezett\w*|számára|benyújt\w*
+    |solicitan\w+|eligibil\w+|pot\s+(?:aplica|depune|solicita|participa)|beneficiar\w+|adresat\w+|destinat\w+
+    |(?:apel\w*|finan[țţ]are|granturi|program\w*|sprijin)\s+(?:[^\W\d_]+\s+){0,3}pentru\b
+    """,
+    re.IGNORECASE | re.VERBOSE,
+)
+"""Wording that makes a sentence about who applies ("may apply", "Право учешћа", "konkurs za", "для громад")."""
+
+
+def applicant_sentences(text: str) -> str:
+    """The sentences of ``text`` that say who applies, one per line: where a post has no eligibility
+    section, applicant types are read there, not from incidental words ("services for individuals with disabilities")."""
+    return "\n".join(s for s in sentences(text) if _APPLYING.search(s))
 
 
 def find_applicant_types(text: str) -> list[str]:

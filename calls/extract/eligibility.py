@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import re
 
+from calls.text import LIST_ITEM
+
 SECTION_MAX = 2000
 """Longest eligibility section kept, in characters."""
 
@@ -31,7 +33,6 @@ _HEADING = re.compile(
     )""",
     re.IGNORECASE | re.VERBOSE,
 )
-_LIST_ITEM = re.compile(r"^(?:[-–—•*·▪●]|\d{1,2}[.)])\s")
 _NEXT_HEADING = re.compile(r"^[^\n]{1,60}:\s*$|^#+\s")
 """A short line ending in a colon, or a Markdown heading: the start of the next section."""
 
@@ -53,7 +54,7 @@ def eligibility_section(text: str) -> str | None:
             while i < len(lines):
                 following = lines[i]
                 if not following:
-                    if i + 1 < len(lines) and _LIST_ITEM.match(lines[i + 1]):
+                    if i + 1 < len(lines) and LIST_ITEM.match(lines[i + 1]):
                         i += 1
                         continue
                     break
