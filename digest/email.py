@@ -84,6 +84,8 @@ class CallView:
     change_details: tuple[str, ...]
     notes: tuple[str, ...] = ()
     """The editor's notes on the call for this region, in the email's language (digest.editorial)."""
+    also_reported: tuple[str, ...] = ()
+    """The other sites that published the same call (merged into this one), by host name."""
 
 
 class EmailRenderer:
@@ -190,7 +192,21 @@ def call_view(entry: DigestEntry, digest: Digest, lang: str, t: Translations, no
         changes=tuple(dict.fromkeys(t.gettext(CHANGE_LABELS[e.kind]) for e in updates)),
         change_details=tuple(d for d in (_deadline_move(e, lang, t) for e in updates) if d),
         notes=tuple(n for n in (_clean(note) for note in notes) if n),
+        also_reported=also_reported(call),
     )
+
+
+def also_reported(call) -> tuple[str, ...]:
+    """Host names of the call's other publishers ("chnu.edu.ua", "mei.gov.rs"): its provenance less its own site."""
+    own = _host(call.url)
+    hosts = (_host(p.url) for p in call.provenance)
+    return tuple(dict.fromkeys(h for h in hosts if h and h != own))
+
+
+def _host(url: str | None) -> str | None:
+    safe = safe_url(url)
+    host = urlsplit(safe).hostname if safe else None
+    return host.removeprefix("www.") if host else None
 
 
 def _notes(controls: Controls | None, entry: DigestEntry, digest: Digest, lang: str) -> list[str]:

@@ -21,7 +21,7 @@ from calls.reasons import Names, Reason, Term
 from calls.regions import Country, ProgrammeArea, RegionProfile
 from calls.schema import Call, Eligibility
 from pipelines.limits import Doubt, Limit
-from pipelines.matching import Compiled, Facts, RegionRules
+from pipelines.matching import Compiled, Facts, RegionRules, named_programme
 
 _RANK = {Eligibility.ELIGIBLE: 3, Eligibility.LIKELY: 2, Eligibility.UNKNOWN: 1, Eligibility.NOT_ELIGIBLE: 0}
 _EUROPEAID_COUNTRY = re.compile(r"EuropeAid/\d+/[A-Z]+/[A-Z]+/([A-Z]{2})\b")
@@ -42,11 +42,8 @@ def programme_of(call: Call, facts: Facts, compiled: Compiled) -> tuple[Programm
     if found is not None:
         return found, Reason("source %(source)s", source=call.source)
     for hits in (facts.title, facts.body):
-        aliases = compiled.programme_aliases
-        named = sorted(((len(k), aliases[k]) for k in hits if k in aliases), reverse=True)
-        # The longest alias wins ("Hungary–Slovakia–Romania–Ukraine" over "Romania–Ukraine"); a tie is ambiguous.
-        if named and (len(named) == 1 or named[0][0] > named[1][0] or named[0][1] == named[1][1]):
-            return registry[named[0][1]], Term("the call's text")
+        if named := named_programme(hits, compiled.programme_aliases):
+            return registry[named], Term("the call's text")
     return None, ""
 
 

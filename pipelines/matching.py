@@ -149,10 +149,31 @@ class Compiled:
     registry: ProgrammeAreas
 
 
+def programme_aliases(registry: ProgrammeAreas) -> dict[str, str]:
+    """Alias key → the programme it names (an alias two programmes share names the first)."""
+    return {k: v[0] for k, v in _index((p.id, p.aliases) for p in registry.values()).items()}
+
+
+def named_programme(hits: Iterable[str], aliases: Mapping[str, str]) -> str | None:
+    """The programme that matcher ``hits`` name: the longest alias wins ("Hungary–Slovakia–Romania–Ukraine"
+    over "Romania–Ukraine"); two different programmes named by aliases of one length are no answer."""
+    named = sorted(((len(k), aliases[k]) for k in hits if k in aliases), reverse=True)
+    if named and (len(named) == 1 or named[0][0] > named[1][0] or named[0][1] == named[1][1]):
+        return named[0][1]
+    return None
+
+
+@lru_cache(maxsize=8)
+def programme_matcher(registry: ProgrammeAreas) -> tuple[Matcher, Mapping[str, str]]:
+    """A matcher of the programmes' aliases only, with its alias index (for stages that need no region)."""
+    aliases = programme_aliases(registry)
+    return Matcher(alias for p in registry.values() for alias in p.aliases), aliases
+
+
 def compile_rules(regions: Iterable[RegionProfile], registry: ProgrammeAreas) -> Compiled:
     """Compile the keyword matcher and per-region rules once; reuse it for many calls."""
     rules = tuple(_rules_for(r) for r in regions)
-    programme_aliases = {k: v[0] for k, v in _index((p.id, p.aliases) for p in registry.values()).items()}
+    aliases = programme_aliases(registry)
     words: list[str] = []
     for region in (r.region for r in rules):
         words += region.aliases + region.country.match + region.country.groups + region.country.nationwide
@@ -161,7 +182,7 @@ def compile_rules(regions: Iterable[RegionProfile], registry: ProgrammeAreas) ->
         words += [k for t in region.themes for k in t.all_keywords]
         words += [k for v in region.applicant_vocabulary.values() for k in v.all_keywords]
     words += [alias for p in registry.values() for alias in p.aliases]
-    return Compiled(Matcher(words), rules, programme_aliases, registry)
+    return Compiled(Matcher(words), rules, aliases, registry)
 
 
 @lru_cache(maxsize=256)

@@ -13,7 +13,14 @@ Evidence, strongest first:
 2. **url** — the same :func:`~calls.urls.canonical_url` (scheme ignored) of the call's
    url, its ``original_url`` (a repost's link to the publisher) or any provenance url. A site root, or a URL that more than
    ``MAX_URL_GROUP`` calls share, is a listing page, not a call page, and no key.
-3. **fuzzy** — candidates from MinHash LSH band buckets over character 3-grams of
+3. **repost** — the same call told in other words, often another language: the same
+   programme (its id, call-id prefix, own site, or a name in the title or summary in any
+   language), a published deadline day in common, the same call ordinal and strand when
+   stated ("2nd call" = "другий конкурс" = "drugi poziv" = "második felhívás" = "al doilea
+   apel"; small-projects and strategic calls apart), and at least one more fact that agrees:
+   both ordinals stated, the same budget, or the same opening day. Blocked on (programme,
+   deadline day), at most ``MAX_REPOST_BLOCK`` calls a block.
+4. **fuzzy** — candidates from MinHash LSH band buckets over character 3-grams of
    :func:`title_key` (blocking: never all pairs, at most ``MAX_CANDIDATES`` per call),
    kept when every cheap gate passes and :func:`title_similarity` ≥ threshold. Gates:
    different sources; official ids equal or one missing; programme equal or one
@@ -22,9 +29,11 @@ Evidence, strongest first:
    "2nd"/"другий"/"drugi", call numbers) not contradicting each other.
 
 :func:`cluster` unions edges in that order (fuzzy by score) and refuses a union that
-would put two different official ids or two programmes in one group, or — for a
-fuzzy edge — two members of one source, so a chain A~B~C cannot smuggle in what
-the pairwise gates forbid.
+would put two different official ids, programmes, call ordinals or strands in one
+group, or — for a repost or fuzzy edge — two members of one source, so a chain
+A~B~C cannot smuggle in what the pairwise gates forbid. Fuzzy edges obey the
+ordinal and strand gates too: first and second call, small-projects and regular
+call of one programme are never one call.
 """
 
 from __future__ import annotations
@@ -34,16 +43,22 @@ import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from itertools import combinations
 from typing import Any, NamedTuple
 
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 from rapidfuzz import fuzz
 
+from calls import deadlines
+from calls.extract.ordinals import call_ordinal, call_strand
 from calls.folding import fold_key
+from calls.regions import default_programme_areas
 from calls.schema import Call, Provenance
 from calls.urls import canonical_url
+from pipelines.matching import named_programme, programme_matcher
 
 # --------------------------------------------------------------------------- tuning
 
@@ -61,6 +76,8 @@ SMALL_BUCKET = 12
 """An LSH bucket up to this size pairs all its rows; a larger one pairs signature-order neighbours only."""
 MAX_URL_GROUP = 25
 """A URL shared by more calls than this is a listing page, not a call page."""
+MAX_REPOST_BLOCK = 12
+"""More calls than this of one programme closing on one day are no evidence of anything (a programme's batch)."""
 
 # --------------------------------------------------------------------------- folding
 
@@ -217,6 +234,12 @@ class _Features(NamedTuple):
     programme: str | None
     deadlines: tuple[datetime, ...]
     extension: bool
+    ordinal: int | None = None
+    strand: str | None = None
+    days: frozenset[date] = frozenset()
+    """Published deadline days."""
+    opens: date | None = None
+    budget: tuple[Decimal, str] | None = None
 
 
 def find_duplicates(calls: Sequence[Call], *, threshold: float = 0.85) -> list[tuple[str, str, MatchReason]]:
@@ -231,6 +254,7 @@ def find_duplicates(calls: Sequence[Call], *, threshold: float = 0.85) -> list[t
 def _edges(calls: Sequence[Call], features: Sequence[_Features], threshold: float) -> list[_Edge]:
     edges = _key_edges("call-id", ((i, [f.call_id]) for i, f in enumerate(features)), max_group=None)
     edges += _key_edges("url", ((i, url_keys(c)) for i, c in enumerate(calls)), max_group=MAX_URL_GROUP)
+    edges += _repost_edges(calls, features)
     fuzzy = _fuzzy_edges(calls, features, threshold)
     fuzzy.sort(key=lambda e: (-e.score, e.a, e.b))
     return edges + fuzzy
@@ -240,8 +264,70 @@ def _features(call: Call) -> _Features:
     folded = fold(call.title)
     key = _title_key(folded)
     parsed = tuple(d.at for d in call.deadlines if d.at is not None)
-    return _Features(key, _numbers(key), call_id_key(call.call_id), call.programme_id, parsed,
-                     _announces_extension(folded))
+    days = frozenset(day for day in map(deadlines.day_of, call.deadlines) if day is not None)
+    budget = (call.budget, call.currency) if call.budget is not None and call.currency else None
+    return _Features(key, _numbers(key), call_id_key(call.call_id), programme_identity(call), parsed,
+                     _announces_extension(folded), call_ordinal(call.title) or call_ordinal(call.summary),
+                     call_strand(call.title), days,
+                     call.opens_at.date() if call.opens_at else None, budget)
+
+
+def programme_identity(call: Call) -> str | None:
+    """The call's programme: its id, else its call-id prefix's, else the one its title names in any language
+    (:func:`pipelines.matching.named_programme`), else its source's own, else the one its summary names."""
+    if call.programme_id:
+        return call.programme_id
+    areas = default_programme_areas()
+    matcher, aliases = programme_matcher(areas)
+    known = areas.by_call_id(call.call_id)
+    named = None if known else named_programme(matcher.find(call.title), aliases)
+    known = known or (areas[named] if named else None) or areas.by_source(call.source)
+    if known is not None:
+        return known.id
+    return named_programme(matcher.find(call.summary), aliases)
+
+
+def _repost_edges(calls: Sequence[Call], features: Sequence[_Features]) -> list[_Edge]:
+    """Calls of one programme closing on one day, from different sources, whose other facts agree."""
+    blocks: dict[tuple[str, date], list[int]] = defaultdict(list)
+    for index, f in enumerate(features):
+        if f.programme:
+            for day in sorted(f.days):
+                blocks[(f.programme, day)].append(index)
+    edges, seen = [], set()
+    for members in blocks.values():
+        if len(members) > MAX_REPOST_BLOCK:
+            continue
+        for x, y in combinations(members, 2):
+            if (x, y) in seen or calls[x].source == calls[y].source:
+                continue
+            seen.add((x, y))
+            if reason := _repost_match(features[x], features[y]):
+                edges.append(_Edge(x, y, reason, 1.0))
+    return edges
+
+
+def _repost_match(fa: _Features, fb: _Features) -> MatchReason | None:
+    if (fa.call_id and fb.call_id and fa.call_id != fb.call_id) or not _same_call_of_programme(fa, fb):
+        return None
+    agree = []
+    if fa.ordinal is not None and fa.ordinal == fb.ordinal:
+        agree.append(f"call {fa.ordinal}")
+    if fa.budget is not None and fa.budget == fb.budget:
+        agree.append(f"budget {fa.budget[0]} {fa.budget[1]}")
+    elif fa.budget is not None and fb.budget is not None:
+        return None  # two budgets: two calls
+    if fa.opens is not None and fa.opens == fb.opens:
+        agree.append(f"opens {fa.opens}")
+    if not agree:
+        return None
+    day = min(fa.days & fb.days)
+    return MatchReason("repost", f"{fa.programme}; deadline {day}; " + ", ".join(agree))
+
+
+def _same_call_of_programme(fa: _Features, fb: _Features) -> bool:
+    """Ordinals equal or one missing; the same strand (small projects, strategic, or neither)."""
+    return (fa.ordinal is None or fb.ordinal is None or fa.ordinal == fb.ordinal) and fa.strand == fb.strand
 
 
 def _key_edges(kind: str, keyed: Iterable[tuple[int, Iterable[str | None]]], max_group: int | None) -> list[_Edge]:
@@ -370,6 +456,8 @@ def _fuzzy_match(fa: _Features, fb: _Features, threshold: float) -> tuple[MatchR
         return None
     if fa.numbers and fb.numbers and not (fa.numbers <= fb.numbers or fb.numbers <= fa.numbers):
         return None
+    if not _same_call_of_programme(fa, fb):
+        return None
     gap = _deadline_gap(fa, fb)
     if gap is False:
         return None
@@ -409,6 +497,8 @@ class _Components:
         self.parent = list(range(len(calls)))
         self.call_ids = [{f.call_id} - {None} for f in features]
         self.programmes = [{f.programme} - {None} for f in features]
+        self.ordinals = [{f.ordinal} - {None} for f in features]
+        self.strands = [{f.strand} - {None} for f in features]
         self.sources = [{c.source} for c in calls]
 
     def find(self, i: int) -> int:
@@ -423,14 +513,15 @@ class _Components:
             return False
         if edge.reason.kind != "call-id" and (
             _clash(self.call_ids[a], self.call_ids[b]) or _clash(self.programmes[a], self.programmes[b])
+            or _clash(self.ordinals[a], self.ordinals[b]) or _clash(self.strands[a], self.strands[b])
         ):
             return False
-        if edge.reason.kind == "fuzzy" and self.sources[a] & self.sources[b]:
+        if edge.reason.kind in ("fuzzy", "repost") and self.sources[a] & self.sources[b]:
             return False
         if len(self.sources[a]) < len(self.sources[b]):
             a, b = b, a
         self.parent[b] = a
-        for sets in (self.call_ids, self.programmes, self.sources):
+        for sets in (self.call_ids, self.programmes, self.ordinals, self.strands, self.sources):
             sets[a] |= sets[b]
             sets[b] = set()
         return True

@@ -22,7 +22,9 @@ from calls.extract.identifiers import call_ids
 from calls.extract.money import find_budget, find_cofinancing, find_grant_range
 from calls.extract.planning import find_planned
 from calls.extract.priority import find_priorities
+from calls.regions import default_programme_areas
 from calls.schema import Status
+from pipelines.matching import named_programme, programme_matcher
 
 
 def _words(*stems: str) -> re.Pattern:
@@ -100,6 +102,14 @@ def _has_deadline_cue(text: str) -> bool:
     return bool(_DEADLINE_CUE.search(text))
 
 
+def programme_named(title: str) -> str | None:
+    """The programme a post's title names, in any language ("Трећи позив Interreg IPA програма Мађарска–Србија")."""
+    if not title:
+        return None
+    matcher, aliases = programme_matcher(default_programme_areas())
+    return named_programme(matcher.find(title), aliases)
+
+
 def text_facts(text: str, zone: ZoneInfo, language: str | None = None, *, title: str = "", url: str = "") -> dict[str, Any]:
     """Schema fields stated in a call's free text, each parsed value with its raw text beside it.
 
@@ -107,6 +117,8 @@ def text_facts(text: str, zone: ZoneInfo, language: str | None = None, *, title:
     other ids the text quotes are references (:mod:`calls.extract.identifiers`).
     """
     facts: dict[str, Any] = {}
+    if programme := programme_named(title):
+        facts["programme_id"] = programme  # a post relaying another programme's call (the source's default is its own)
     own, quoted = call_ids(title, url, text)
     if own:
         facts["call_id"] = own

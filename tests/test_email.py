@@ -19,8 +19,8 @@ from calls.schema import Call, Deadline, Status
 from calls.store import StoredClassification, StoredEvent
 from calls.testing import write_config
 from calls.urls import safe_url
-from digest.email import EmailRenderer, build_message, write_preview
 from digest.deadlines import say as say_deadline
+from digest.email import EmailRenderer, build_message, write_preview
 from digest.i18n import translations
 from digest.reasons import say
 from digest.select import Digest, DigestEntry, select_digest, week_bounds
@@ -110,7 +110,7 @@ def test_vojvodina_in_both_scripts(week49, renderer, lang, closing, municipal_le
         assert deadline in part and "17:00" in deadline and "(" not in deadline  # Belgrade's clock is Brussels': said once
         assert vojvodina.names[lang] in part
     if lang == "sr-Latn":
-        headings = re.findall(r"<h[123][^>]*>(.*?)</h[123]>", mail.html, re.S)
+        headings = re.findall(r"<h[123][^>]*>(.*?)</h[123]>", mail.html, re.DOTALL)
         assert not any(CYRILLIC.search(re.sub(r"<[^>]+>", "", h)) for h in headings if "HORIZON" not in h)
     else:
         assert CYRILLIC.search(closing_title)
@@ -274,3 +274,18 @@ def test_write_preview_writes_parseable_eml_and_html(renderer, tmp_path):
         assert message_from_bytes(path.read_bytes())["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         assert path.with_suffix(".html").read_text(encoding="utf-8") == mail.html
     assert paths[-1].read_text(encoding="utf-8").lower().startswith("<!doctype html")
+
+
+def test_a_call_merged_from_several_publishers_is_listed_once_with_the_others_named(renderer):
+    from calls.schema import Provenance
+
+    digest = hostile_digest()
+    entry = digest.top[0]
+    pages = [("interreg-next-ro-ua", "https://ro-ua.net/en/news/second-call"), ("chnu-news", "https://chnu.example.edu.ua/news/4471"),
+             ("monitorul-sv", "https://www.monitorul.example.ro/apel"), ("evil", "javascript:alert(1)")]
+    call = entry.call.model_copy(update={"url": "https://ro-ua.net/en/news/second-call", "provenance": [
+        Provenance(source=source, native_id=str(n), url=url) for n, (source, url) in enumerate(pages)]})
+    mail = render(renderer, dataclasses.replace(digest, top=[dataclasses.replace(entry, call=call)]), "uk")
+    line = "Також повідомили: chnu.example.edu.ua, monitorul.example.ro"  # its own site and a non-http link left out
+    assert line in mail.text and mail.text.count(call.title) == 1
+    assert "Також повідомили:</strong> chnu.example.edu.ua, monitorul.example.ro\n" in mail.html

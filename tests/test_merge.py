@@ -235,20 +235,20 @@ def _three_copies() -> list[Call]:
         "eu-ftp", "CREA-CULT-2026-COOP", "European cooperation projects", url=FTP + "crea-cult-2026-coop",
         call_id="CREA-CULT-2026-COOP", language="en", summary="Cooperation projects across cultural sectors.",
         programme_id="creative-europe", programme="Creative Europe", funder="European Union",
-        deadlines=[deadline("2026-02-24")], budget=Decimal("60000000"), currency="EUR",
+        deadlines=[deadline("2026-02-24")], budget=Decimal(60000000), currency="EUR",
         themes=["culture"], applicant_types=["ngo"], eligible_countries=["UA", "RS"], last_seen=seen,
         first_seen=seen - timedelta(days=30),
     )
     desk = make(
         "creative-europe-desk-ua", "coop-2026", "Креативна Європа: проєкти європейської співпраці 2026",
         url="https://creativeeurope.in.ua/calls/coop-2026", call_id="CREA CULT 2026 COOP", language="uk",
-        summary="Проєкти співпраці.", deadlines=[deadline("2026-02-24", 18, 2)], grant_max=Decimal("200000"),
+        summary="Проєкти співпраці.", deadlines=[deadline("2026-02-24", 18, 2)], grant_max=Decimal(200000),
         currency="EUR", themes=["culture", "creative-industries"], applicant_types=["ngo", "public-body"],
         kind="grant", last_seen=seen - timedelta(days=1), first_seen=seen - timedelta(days=40),
     )
     gurt = make(
         "gurt", "41210", "Креативна Європа – проєкти європейської співпраці",
-        url="https://gurt.org.ua/news/grants/41210/", original_url=FTP + "crea-cult-2026-coop?utm_source=gurt", language="uk", budget=Decimal("2500000000"),
+        url="https://gurt.org.ua/news/grants/41210/", original_url=FTP + "crea-cult-2026-coop?utm_source=gurt", language="uk", budget=Decimal(2500000000),
         currency="UAH", keywords=["культура"], applicant_types=["local-government"], last_seen=seen,
     )
     return [gurt, desk, ftp]
@@ -265,7 +265,7 @@ def test_one_call_on_ftp_programme_site_and_aggregator_merges_into_one():
         "European cooperation projects", "en", "Cooperation projects across cultural sectors.")
     assert merged.deadlines == calls[2].deadlines
     # money travels as one group: the F&TP budget in EUR, not its currency mixed with another's amount
-    assert (merged.budget, merged.currency, merged.grant_max) == (Decimal("60000000"), "EUR", None)
+    assert (merged.budget, merged.currency, merged.grant_max) == (Decimal(60000000), "EUR", None)
     assert merged.kind == "grant"  # only the desk has it
     assert merged.applicant_types == ["ngo", "public-body", "local-government"]
     assert merged.themes == ["culture", "creative-industries"]
@@ -384,3 +384,27 @@ def test_merge_group_decides_every_schema_field():
                "provenance", "original_url", *merge._SINGLE_FIELDS, *merge._TEXT_FIELDS, *merge._LIST_FIELDS,
                *(f for group in merge._FIELD_GROUPS for f in group)}
     assert decided == set(Call.model_fields)  # a new schema field needs a merge rule
+
+
+def test_one_call_told_by_five_publishers_in_four_languages_is_one_call_and_its_siblings_stay_apart():
+    """The labelled set's reposts, clustered together: each call once, every publisher in its provenance;
+    the programme's other calls (first call, small projects, another programme's third call) apart."""
+    calls = {}
+    for line in EVAL.read_text(encoding="utf-8").splitlines():
+        case = json.loads(line)
+        for side in ("a", "b"):
+            if case["note"].startswith(("repost:", "RO-UA", "HUSRB", "3rd call")):
+                calls.setdefault(case[side]["uid"], Call.model_validate(case[side]))
+    groups = {frozenset(c.uid for c in group) for group in cluster(list(calls.values()))}
+    second_ro_ua = frozenset({"interreg-next-ro-ua:2nd-call", "chnu-news:4471", "monitorul-sv:apel-2", "chernivtsi-oda:887"})
+    third_husrb = frozenset({"interreg-ipa-husrb:call-3", "gov-hu-kkm:husrb-3", "mei-gov-rs:poziv-3",
+                             "vojvodina-region:treci-poziv"})
+    assert second_ro_ua in groups and third_husrb in groups
+    assert frozenset({"interreg-next-ro-ua:spf-1", "gurt:ro-ua-1"}) in groups  # the first small-projects call, twice
+    for alone in ("vojvodina-region:mali-projekti", "mei-gov-rs:poziv-2", "interreg-ipa-rors:call-3", "bukinfo:55"):
+        assert frozenset({alone}) in groups, alone
+    reasons = {r.kind for a, b, r in find_duplicates([calls[u] for u in second_ro_ua])}
+    assert reasons == {"repost"}
+    merged = merge_group([calls[u] for u in third_husrb])
+    assert merged.uid == "interreg-ipa-husrb:call-3" and merged.title == "Third Call for Proposals"  # the programme's own
+    assert {p.source for p in merged.provenance} == {"interreg-ipa-husrb", "gov-hu-kkm", "mei-gov-rs", "vojvodina-region"}
