@@ -37,6 +37,7 @@ CALL_WORDS = _words(
     r"\bopen call\b", r"\bgrant (?:competition|programme|program|scheme|opportunit)", r"\bfunding opportunit",
     r"\bnotice of funding", r"\bsmall (?:projects?|grants?) fund", r"\bcall (?:is|now) open", r"\blaunch(?:es|ed)? (?:its |the )?(?:\w+ )?call",
     r"\bapply (?:now|for)\b", r"\bgrants? for\b", r"\bcall\b.*\b(?:opens?|open)\b",
+    r"\b(?:first|second|third|fourth|fifth|\d(?:st|nd|rd|th)) call\b", r"\bcalls? for (?:small|strategic|micro)[- ]?(?:scale )?projects?",
     # uk
     r"конкурс", r"грант", r"прийом заявок", r"приймає заявки", r"набір (?:заявок|проєкт)", r"можливість фінансування",
     r"запрошує подати", r"подати заявк", r"фінансування (?:проєкт|ініціатив)",

@@ -112,3 +112,71 @@ def test_vanished_call_is_recorded_once(replay, config):
     assert events_of(config, "eu-ftp:EuropeAid/187123/DD/ACT/UA") == ["new", "vanished"]
     assert "eu-ftp:EuropeAid/187123/DD/ACT/UA" not in export(config)  # gone from the digest view
     assert datetime.now(UTC) > Store.open(load_config(config).database_url).get("eu-ftp:EuropeAid/187123/DD/ACT/UA").last_seen
+
+
+REPOST_SOURCES = """
+[sources.ro-ua-news]
+spider = "feed"
+language = "en"
+timezone = "Europe/Bucharest"
+programme_id = "interreg-next-ro-ua"
+authority = 90
+[sources.ro-ua-news.options]
+urls = ["https://ro-ua.example.net/feed/"]
+
+[sources.chnu-news]
+spider = "feed"
+language = "uk"
+timezone = "Europe/Kyiv"
+[sources.chnu-news.options]
+urls = ["https://chnu.example.edu.ua/feed/"]
+
+[sources.suceava-news]
+spider = "feed"
+language = "ro"
+timezone = "Europe/Bucharest"
+[sources.suceava-news.options]
+urls = ["https://monitorul.example.ro/feed/"]
+"""
+
+
+def _rss(link: str, *items: tuple[str, str, str]) -> bytes:
+    body = "".join(f"<item><title>{title}</title><link>{url}</link><guid>{url}</guid>"
+                   f"<pubDate>Mon, 29 Nov 2027 09:00:00 +0000</pubDate><description><![CDATA[{text}]]></description></item>"
+                   for title, url, text in items)
+    return (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>News</title><link>{link}</link>'
+            f"<description>News</description>{body}</channel></rss>").encode()
+
+
+@pytest.mark.crawl
+def test_a_call_reposted_in_three_languages_is_one_call_and_its_small_projects_sibling_another(replay, tmp_path):
+    rss = {"Content-Type": "application/rss+xml; charset=utf-8"}
+    programme = _rss("https://ro-ua.example.net/", (
+        "Second Call for Proposals is open", "https://ro-ua.example.net/second-call",
+        "<p>The 2nd call for proposals of the Interreg NEXT Romania-Ukraine Programme is open for local authorities "
+        "and NGOs until 31 March 2028, 16:00 (Romania time). The total budget of the call is EUR 18.5 million.</p>"), (
+        "First call for small projects", "https://ro-ua.example.net/small-projects",
+        "<p>Local authorities may apply to the first call for small projects until 31 March 2028. Budget: EUR 3 million.</p>"))
+    university = _rss("https://chnu.example.edu.ua/", (
+        "Другий конкурс програми Interreg NEXT Румунія – Україна: університет шукає партнерів",
+        "https://chnu.example.edu.ua/news/4471",
+        "<p>Оголошено другий конкурс проєктів. Подати заявки можуть громади та громадські організації до "
+        "31 березня 2028 р. Загальний бюджет конкурсу — 18,5 млн євро.</p>"))
+    news = _rss("https://monitorul.example.ro/", (
+        "Programul Interreg NEXT România-Ucraina lansează al doilea apel de proiecte", "https://monitorul.example.ro/apel-2",
+        "<p>Autoritățile locale și ONG-urile pot depune proiecte până la data de 31 martie 2028. "
+        "Bugetul apelului este de 18,5 milioane euro.</p>"))
+    server = replay(exchanges=[exchange("https://ro-ua.example.net/feed/", programme, headers=rss),
+                               exchange("https://chnu.example.edu.ua/feed/", university, headers=rss),
+                               exchange("https://monitorul.example.ro/feed/", news, headers=rss)])
+    config = write_config(tmp_path, extra=REPOST_SOURCES)
+    result = crawl_fixtures(config, server.url, "ro-ua-news", "chnu-news", "suceava-news")
+    assert result.returncode == 0, result.log[-3000:]
+    merged = export(config)
+    assert len(merged) == 2, sorted(merged)
+    second = merged["ro-ua-news:https://ro-ua.example.net/second-call"]
+    assert [p["source"] for p in second["provenance"]][0] == "ro-ua-news"  # the programme first, then its reposts
+    assert {p["source"] for p in second["provenance"]} == {"ro-ua-news", "chnu-news", "suceava-news"}
+    assert second["title"] == "Second Call for Proposals is open" and second["budget"] == "18500000"
+    small = merged["ro-ua-news:https://ro-ua.example.net/small-projects"]
+    assert [p["source"] for p in small["provenance"]] == ["ro-ua-news"]
