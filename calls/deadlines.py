@@ -77,12 +77,18 @@ def local(deadline: Deadline) -> datetime | None:
     return deadline.at.astimezone(where) if deadline.at and where else None
 
 
+def publisher_today(deadline: Deadline, now: datetime) -> date | None:
+    """The day ``now`` falls on in the deadline publisher's calendar (what days left count from)."""
+    where = publisher_zone(deadline)
+    return now.astimezone(where).date() if where else None
+
+
 def days_left(deadline: Deadline, now: datetime) -> int | None:
     """Calendar days from ``now`` to the deadline's day, in the publisher's zone; 0 = the day itself."""
-    day, where = day_of(deadline), publisher_zone(deadline)
-    if day is None or where is None:
+    day, today = day_of(deadline), publisher_today(deadline, now)
+    if day is None or today is None:
         return None
-    return (day - now.astimezone(where).date()).days
+    return (day - today).days
 
 
 def upcoming(deadlines: Iterable[Deadline], now: datetime) -> Deadline | None:

@@ -178,6 +178,7 @@ def call_view(entry: DigestEntry, digest: Digest, lang: str, t: Translations, no
     """One entry as the email shows it: the deadline as published (the region's clock beside a timed one), money in ``lang``."""
     call, zone = entry.call, digest.region.zone
     deadline = deadlines.upcoming(call.deadlines, digest.now)
+    today = deadlines.publisher_today(deadline, digest.now) if deadline else None  # reasons count days as the card does
     updates = [e for e in entry.changes if e.kind in UPDATE_KINDS]
     return CallView(
         title=_clean(call.title) or call.uid,
@@ -188,7 +189,7 @@ def call_view(entry: DigestEntry, digest: Digest, lang: str, t: Translations, no
         days_left_text=days_left_text(deadline, digest.now, lang),
         grant=_grant(call.grant_min, call.grant_max, call.currency, lang, t) or _clean(call.grant_raw),
         cofinancing=_cofinancing(call.cofinancing_rate, lang, t) or _clean(call.cofinancing_raw),
-        reasons=tuple(r for r in (_clean(say(r, lang)) for r in entry.classification.reasons[:MAX_REASONS]) if r),
+        reasons=tuple(r for r in (_clean(say(r, lang, today)) for r in entry.classification.reasons[:MAX_REASONS]) if r),
         changes=tuple(dict.fromkeys(t.gettext(CHANGE_LABELS[e.kind]) for e in updates)),
         change_details=tuple(d for d in (_deadline_move(e, lang, t) for e in updates) if d),
         notes=tuple(n for n in (_clean(note) for note in notes) if n),

@@ -18,15 +18,24 @@ from calls.reasons import Names, Reason, Term, Value
 from digest.i18n import babel_locale, language_tag, translations
 
 
-def say(reason: str, lang: str) -> str:
-    """``reason`` in ``lang`` (its English text when the catalog lacks the sentence)."""
+def say(reason: str, lang: str, today: date | None = None) -> str:
+    """``reason`` in ``lang`` (its English text when the catalog lacks the sentence).
+
+    ``today`` (the reader's day in the deadline publisher's calendar, see :func:`calls.deadlines.days_left`)
+    recounts a deadline reason's days ("deadline in 12 days (30 Apr 2028)") as of the page or email, so it
+    never disagrees with the days-left shown beside it when the call was classified days earlier.
+    """
     if not isinstance(reason, Reason):
         return str(reason)
     tag = language_tag(lang)
     template = translations(tag).gettext(reason.msgid)
     if not reason.params:
         return template
-    return template % {name: _value(value, tag) for name, value in reason.params.items()}
+    params = dict(reason.params)
+    day = params.get("date")
+    if today is not None and isinstance(params.get("days"), int) and isinstance(day, date) and day >= today:
+        params["days"] = (day - today).days
+    return template % {name: _value(value, tag) for name, value in params.items()}
 
 
 def term(label: str, lang: str) -> str:

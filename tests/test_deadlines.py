@@ -229,3 +229,17 @@ def test_a_date_only_deadline_is_that_date_everywhere(replay, tmp_path, zone):
         assert days_left_text(published, datetime.now(UTC), lang) in body, eml.name  # one count, the site's too
         mails += 1
     assert mails >= 2  # a Ukrainian oblast's digest in Ukrainian and in English
+
+
+def test_a_reasons_day_count_is_the_cards_even_when_the_call_was_classified_days_earlier():
+    """The weekly job may render a classification made at an earlier crawl: the reason recounts its days."""
+    from calls.reasons import Reason
+    from digest.reasons import say as say_reason
+
+    deadline = deadlines.on_day(date(2028, 4, 30), "Europe/Kyiv", "30 квітня 2028")
+    classified = Reason("deadline in %(days)s days (%(date)s)", days=33, date=date(2028, 4, 30))  # on 28 March
+    rendered = datetime(2028, 4, 1, 9, tzinfo=UTC)
+    today = deadlines.publisher_today(deadline, rendered)
+    assert say_reason(classified, "en", today) == "deadline in 29 days (30 Apr 2028)"
+    assert days_left_text(deadline, rendered, "en") == "29 days left"  # the card beside it
+    assert say_reason(classified, "en") == "deadline in 33 days (30 Apr 2028)"  # without a day: as classified

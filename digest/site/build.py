@@ -25,6 +25,7 @@ from jinja2.lexer import Token
 from markupsafe import Markup
 
 from calls import reasons as reason_codec
+from calls.deadlines import publisher_today
 from calls.regions import RegionProfile
 from calls.schema import SHOWN_TIERS
 from calls.store import Store, StoredEvent
@@ -326,7 +327,7 @@ class _Site:
             rows.append({
                 "slug": record.slug, "title": record.call.title or record.uid, "pinned": record.uid in pins,
                 "programme": programme_label(record.call), "tier": loc.tier(verdict.tier), "score": verdict.score,
-                "reasons": loc.reasons(verdict.reasons),
+                "reasons": loc.reasons(verdict.reasons, record.today),
                 "deadline": loc.deadline(record.deadline, (region.timezone,)),
                 "days_left": loc.days_left(record.deadline, self.now),
                 "order": (pins.index(record.uid) if record.uid in pins else len(pins), -verdict.score, record.uid),
@@ -346,7 +347,7 @@ class _Site:
                 "programme": e.programme, "pinned": e.pinned, "score": e.score, "tier": loc.tier(e.tier),
                 "deadline": loc.deadline(e.deadline, (digest.zone,)),
                 "days_left": loc.days_left(e.deadline, digest.now),
-                "reasons": loc.reasons(e.reasons[:3]),
+                "reasons": loc.reasons(e.reasons[:3], publisher_today(e.deadline, digest.now) if e.deadline else None),
                 "changes": [loc.event_label(k) for k in e.changes if k != "new"],
             } for e in entries]})
         failed = ", ".join(slug for slug, _ in digest.failed_sources)

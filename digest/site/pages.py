@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import lru_cache
 
@@ -71,6 +71,8 @@ class CallRecord:
     events: tuple[StoredEvent, ...]
     deadline: Deadline | None
     """The next deadline at build time (None: none parsed, or all passed)."""
+    today: date | None
+    """The build's day in that deadline's publisher's calendar (what its days left count from)."""
     themes: tuple[str, ...]
     """Theme ids: the call's own and those its classifications matched."""
 
@@ -87,10 +89,11 @@ def call_record(call: Call, members: Sequence[str], verdicts: Iterable[StoredCla
                 shown_in: Iterable[str], now: datetime) -> CallRecord:
     verdicts = tuple(sorted(verdicts, key=lambda v: (-v.score, v.region)))
     deadline = deadlines.upcoming(call.deadlines, now)
+    today = deadlines.publisher_today(deadline, now) if deadline else None
     themes = tuple(dict.fromkeys([*call.themes, *(t for v in verdicts for t in v.themes)]))
     return CallRecord(call=call, members=tuple(members), slug=call_slug(call.uid), verdicts=verdicts,
                       shown_in=tuple(shown_in), events=tuple(sorted(events, key=lambda e: (e.at, e.id))),
-                      deadline=deadline, themes=themes)
+                      deadline=deadline, today=today, themes=themes)
 
 
 def search_document(record: CallRecord, labels: Mapping[str, Mapping[str, str]]) -> str:
@@ -207,8 +210,9 @@ class Localizer:
         label = KIND_LABELS.get(call.kind.lower())
         return self._(label) if label else call.kind
 
-    def reasons(self, reasons: Iterable[str]) -> list[str]:
-        return [say(r, self.lang) for r in reasons]
+    def reasons(self, reasons: Iterable[str], today: date | None = None) -> list[str]:
+        """Reasons said in this language; ``today`` recounts deadline days as the page shows them."""
+        return [say(r, self.lang, today) for r in reasons]
 
     def tier(self, tier: str) -> str:
         return self._(TIER_LABELS[tier]) if tier in TIER_LABELS else tier
@@ -273,7 +277,7 @@ def call_fields(record: CallRecord, loc: Localizer) -> dict:
         "original_url": safe_url(call.original_url) if call.original_url != call.url else None,
         "verdicts": [
             {"region": v.region, "region_name": loc.region_name(v.region), "tier": loc.tier(v.tier), "tier_id": v.tier,
-             "score": v.score, "eligibility": loc.eligibility(v.eligibility), "reasons": loc.reasons(v.reasons),
+             "score": v.score, "eligibility": loc.eligibility(v.eligibility), "reasons": loc.reasons(v.reasons, record.today),
              "shown": v.region in record.shown_in}
             for v in record.verdicts
         ],
