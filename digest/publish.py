@@ -7,10 +7,10 @@
 
 where ``<scope>`` is ``all``, a region id, or ``theme-<id>`` for each theme in
 ``[site] theme_feeds``. A region's feeds hold the calls whose tier for it is top
-or relevant, with its reasons said in the region's first digest language; a
-theme's feeds hold the calls whose classification for some region is top or
-relevant and matched that theme. Only open and
-forthcoming calls are published. Each item's "updated" time is its newest
+or relevant or that the editor pinned there (:mod:`digest.audience`, the rule
+of the email and the site too), with its reasons said in the region's first digest language; a
+theme's feeds hold the calls some region sees that matched that theme. Only current
+calls are published: open or forthcoming, a deadline still ahead. Each item's "updated" time is its newest
 change event, so a call whose deadline moved reappears in readers as updated.
 Everything is built in a temporary folder beside ``DIR`` and swapped in with
 renames, so readers never see half a build; a file whose bytes did not change
@@ -28,15 +28,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from calls import deadlines
 from calls.regions import RegionProfile
-from calls.schema import SHOWN_TIERS, Call, Status
+from calls.schema import Call
 from calls.store import Store, StoredClassification
 from digest import editorial, feeds
+from digest.audience import is_current, sees
 from digest.reasons import say
 from digest.site.build import SiteReport, build_site
 from digest.site.incremental import Writer
 
-PUBLISHED = (Status.OPEN, Status.FORTHCOMING)
 FEED_ID_NAMESPACE = uuid.UUID("2c0d1f5e-9a47-5b3c-8e61-7d2f4b9a0c15")
 
 
@@ -56,9 +57,11 @@ class BuildReport:
     unchanged: int = 0
 
 
-def feed_items(store: Store) -> tuple[list[tuple[Call, list[str]]], dict[str, datetime], dict[str, list[StoredClassification]]]:
-    """Published merged calls with their members, each member's newest event time, and the classifications."""
-    merged = [(call, members) for call, members in store.iter_merged() if call.status in PUBLISHED]
+def feed_items(store: Store, now: datetime) -> tuple[
+        list[tuple[Call, list[str]]], dict[str, datetime], dict[str, list[StoredClassification]]]:
+    """Current merged calls (:func:`digest.audience.is_current`) with their members, each member's newest
+    event time, and the classifications."""
+    merged = [(call, members) for call, members in store.iter_merged() if is_current(call, now)]
     newest: dict[str, datetime] = {}
     for event in store.events():
         newest[event.uid] = max(event.at, newest.get(event.uid, event.at))
@@ -84,25 +87,28 @@ def build(store: Store, out: Path, *, base_url: str, regions: Mapping[str, Regio
     unknown = [t for t in theme_feeds if t not in themes]
     if unknown:
         raise UnknownTheme(f"no theme {', '.join(map(repr, unknown))} in the regions' profiles; known: {', '.join(sorted(themes))}")
-    merged, newest, classifications = feed_items(store)
+    merged, newest, classifications = feed_items(store, now)
     edits = editorial.controls(store)
     merged = [(c, m) for c, m in merged if not edits.excluded(c, editorial.ALL_REGIONS)]
     scopes: dict[str, list[feeds.FeedItem]] = {"all": [_item(c, m, newest) for c, m in merged]}
     titles: dict[str, tuple[str, str, str]] = {"all": ("grantdigest: all calls", "en", "Grant calls and technical assistance")}
     for region_id, region in regions.items():
         language = region.digest_languages[0] if region.digest_languages else "en"
-        chosen = []
+        chosen, pins = [], edits.pins(region_id)
         for call, members in merged:
             verdict = next((c for c in classifications.get(call.uid, ()) if c.region == region_id), None)
-            if verdict is not None and verdict.tier in SHOWN_TIERS and not edits.excluded(call, region_id):
-                chosen.append(_item(call, members, newest, tuple(say(r, language) for r in verdict.reasons)))
+            if sees(call, verdict, now, excluded=edits.excluded(call, region_id), pinned=call.uid in pins):
+                upcoming = deadlines.upcoming(call.deadlines, now)
+                today = deadlines.publisher_today(upcoming, now) if upcoming else None  # reasons count days as of now
+                chosen.append(_item(call, members, newest, tuple(say(r, language, today) for r in verdict.reasons)))
         scopes[region_id] = chosen
         titles[region_id] = (f"grantdigest: {region.names.get('en', region.id)}", language,
                              f"Grant calls and technical assistance for {region.name}")
     for theme in dict.fromkeys(theme_feeds):
         scopes[f"theme-{theme}"] = [
             _item(call, members, newest) for call, members in merged
-            if any(v.region in regions and v.tier in SHOWN_TIERS and theme in v.themes
+            if any(v.region in regions and theme in v.themes
+                   and sees(call, v, now, excluded=edits.excluded(call, v.region), pinned=call.uid in edits.pins(v.region))
                    for v in classifications.get(call.uid, ()))]
         titles[f"theme-{theme}"] = (f"grantdigest: {themes[theme]}", "en",
                                     f"Grant calls and technical assistance: {themes[theme]}")

@@ -249,8 +249,8 @@ def run_daemon(config_path: str | Path | None = None, *, blocking: bool = True,
         return scheduler
     logging.basicConfig(level=log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # The scheduler runs in a thread; the main thread waits for a signal and then
-    # shuts it down outside the signal handler, where blocking is safe.
-    scheduler = build_scheduler(config, scheduler_class=BackgroundScheduler)
+    # shuts it down outside the signal handler, where blocking is safe. The handlers come
+    # first: a signal while the job store is being set up is a clean stop too.
     stop = threading.Event()
 
     def request_stop(signum, _frame):
@@ -259,6 +259,7 @@ def run_daemon(config_path: str | Path | None = None, *, blocking: bool = True,
 
     previous = {s: signal.signal(s, request_stop) for s in (signal.SIGTERM, signal.SIGINT)}
     try:
+        scheduler = build_scheduler(config, scheduler_class=BackgroundScheduler)
         scheduler.start()
         for job in scheduler.get_jobs():
             log.info("job %s: %s, next run %s", job.id, job.trigger, job.next_run_time)

@@ -27,10 +27,10 @@ from zoneinfo import ZoneInfo
 
 from calls import deadlines
 from calls.regions import RegionProfile
-from calls.schema import SHOWN_TIERS, Call, Deadline, Status
+from calls.schema import Call, Deadline
 from calls.store import Outcome, Run, Store, StoredClassification, StoredEvent
+from digest.audience import sees
 
-PUBLISHED = (Status.OPEN, Status.FORTHCOMING)
 UPDATE_KINDS = ("deadline-extended", "deadline-brought-forward", "budget-changed", "status-changed", "reappeared")
 """Event kinds that put a call in "updated" (``new`` and ``vanished`` do not)."""
 FAILED_OUTCOMES = (Outcome.FAILED, Outcome.DEGRADED)
@@ -182,11 +182,9 @@ def failed_sources(store: Store, at: datetime) -> list[tuple[str, str]]:
 
 
 def _shown(call: Call, verdict: StoredClassification, now: datetime, end: datetime, pinned: bool) -> bool:
-    if call.status not in PUBLISHED or (call.first_seen and call.first_seen >= end):
-        return False  # closed, withdrawn, or not yet known in the week asked for
-    if call.deadlines and any(d.at for d in call.deadlines) and upcoming_deadline(call, now) is None:
-        return False  # every deadline has passed, whatever the source still says
-    return pinned or verdict.tier in SHOWN_TIERS
+    if call.first_seen and call.first_seen >= end:
+        return False  # not yet known in the week asked for
+    return sees(call, verdict, now, pinned=pinned)
 
 
 def _is_new(entry: DigestEntry, start: datetime, end: datetime) -> bool:

@@ -388,6 +388,27 @@ def test_editor_exclusions_pins_and_notes(tmp_path):
     store.close()
 
 
+def test_a_pinned_call_reaches_the_regions_feeds_as_it_reaches_its_page_and_email(tmp_path):
+    """One audience rule (digest.audience) for email, site and feeds: a pin counts in all three."""
+    from digest.select import select_digest
+
+    store = make_store(tmp_path)
+    title = "Енергоефективність для громади Львівщини"  # not eligible in Serbia: Vojvodina's readers never see it
+    before = tmp_path / "before"
+    build(store, before)
+    assert title not in (before / "feeds" / "vojvodina" / "atom.xml").read_text(encoding="utf-8")
+    editorial.add_control(store, "pin", "manual:ua-energy", "vojvodina")
+    out = tmp_path / "public"
+    build(store, out)
+    assert title in (out / "feeds" / "vojvodina" / "atom.xml").read_text(encoding="utf-8")
+    assert title in (out / "feeds" / "vojvodina" / "feed.json").read_text(encoding="utf-8")
+    assert call_slug("manual:ua-energy") in (out / "en" / "region" / "vojvodina.html").read_text(encoding="utf-8")
+    controls = editorial.controls(store)
+    digest = select_digest(store, REGIONS["vojvodina"], NOW, pinned=controls.pins("vojvodina"))
+    assert digest.top[0].uid == "manual:ua-energy"
+    store.close()
+
+
 # -- hostile scraped text -----------------------------------------------------------------------
 
 EVENT_ATTR = re.compile(r"^on", re.I)

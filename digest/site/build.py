@@ -27,12 +27,12 @@ from markupsafe import Markup
 from calls import reasons as reason_codec
 from calls.deadlines import publisher_today
 from calls.regions import RegionProfile
-from calls.schema import SHOWN_TIERS
 from calls.store import Store, StoredEvent
 from digest import deadlines, editorial
 from digest.health import SourceHealth, source_health
 from digest.i18n import LANGUAGES, TEMPLATES_DIR, format_moment, po_path, translations
-from digest.select import PUBLISHED, iso_week, select_digest
+from digest.audience import is_current, sees
+from digest.select import iso_week, select_digest
 from digest.site import archive, search
 from digest.site.archive import ArchivedDigest
 from digest.site.incremental import Writer
@@ -147,11 +147,11 @@ class _Site:
             events.setdefault(event.uid, []).append(event)
         records = []
         for call, members in self.store.iter_merged():
-            if call.status not in PUBLISHED or self.controls.excluded(call, editorial.ALL_REGIONS):
+            if not is_current(call, self.now) or self.controls.excluded(call, editorial.ALL_REGIONS):
                 continue
             verdicts = [v for v in classifications.get(call.uid, ()) if v.region in self.regions]
-            shown = [v.region for v in verdicts if not self.controls.excluded(call, v.region)
-                     and (v.tier in SHOWN_TIERS or call.uid in self.controls.pins(v.region))]
+            shown = [v.region for v in verdicts if sees(call, v, self.now, excluded=self.controls.excluded(call, v.region),
+                                                        pinned=call.uid in self.controls.pins(v.region))]
             records.append(call_record(call, members, verdicts, [e for m in members for e in events.get(m, ())],
                                        shown, self.now))
         far = self.now.replace(year=9999)
