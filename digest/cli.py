@@ -4,42 +4,21 @@ from __future__ import annotations
 
 import os
 import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
-from calls.config import ConfigError, load_config
+from calls.config import ConfigError
 from calls.schema import Status, Tier
-from calls.store import Outcome, Run, Store
+from calls.store import Outcome, Run
 from digest import export as exporting
 from digest import job
 from digest import probe as probing
+from digest.cli_context import Context, Stages, pass_ctx, print_runs, table
+from digest.cli_editorial import COMMANDS as editor_commands
 
-
-class Context:
-    """What every subcommand gets: the resolved config and a lazily opened store."""
-
-    def __init__(self, config_path: str | None, mirror: str | None):
-        self.config_path = config_path
-        self.mirror = mirror
-        try:
-            self.config = load_config(config_path, mirror=mirror)
-        except ConfigError as exc:
-            raise click.ClickException(str(exc)) from None
-        self._store: Store | None = None
-
-    @property
-    def store(self) -> Store:
-        if self._store is None:
-            self._store = Store.open(self.config.database_url)
-        return self._store
-
-
-pass_ctx = click.make_pass_decorator(Context)
+__all__ = ["Context", "Stages", "cli", "main"]
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -117,7 +96,7 @@ def classify(ctx: Context) -> None:
     click.echo(f"{result.calls} calls → {result.merged} merged ({result.withdrawn} withdrawn), {result.classified} classifications")
     rows = [(region, *(str(tiers.get(t, 0)) for t in Tier))
             for region, tiers in sorted(result.tiers.items())]
-    _table(("region", "top", "relevant", "low", "not eligible"), rows)
+    table(("region", "top", "relevant", "low", "not eligible"), rows)
 
 
 @cli.command()
@@ -155,7 +134,7 @@ def sources(ctx: Context, slugs: tuple[str, ...], probe: bool, check: bool) -> N
         " ".join(r.state[0] if r.state != "never" else "." for r in reversed(h.history)),
         job.one_line(h.reason) if h.reason and h.state != "never" else "",
     ) for h in health]
-    _table(("source", "enabled", "verified", "health", "last run (UTC)", "outcome", "items", "usual", "history", "reason"), rows)
+    table(("source", "enabled", "verified", "health", "last run (UTC)", "outcome", "items", "usual", "history", "reason"), rows)
     if check and unhealthy(health):
         raise SystemExit(1)
 
@@ -172,7 +151,7 @@ def build(ctx: Context, out: str | None, base_url: str | None) -> None:
     if report.site:
         click.echo(f"site: {report.site.pages} pages, {report.site.written} written, {report.site.unchanged} unchanged;"
                    f" open {report.out / 'index.html'}")
-    _table(("feed", "calls"), [(scope, str(n)) for scope, n in report.scopes.items()])
+    table(("feed", "calls"), [(scope, str(n)) for scope, n in report.scopes.items()])
 
 
 @cli.command()
@@ -222,14 +201,14 @@ def send_emails(ctx: Context, week: str | None = None, regions: tuple[str, ...] 
 @pass_ctx
 def approve(ctx: Context, week: str | None, region: str, by: str | None, note: str | None, list_: bool) -> None:
     """Approve a week's digest for sending (grantdigest email --send requires it unless [email] require_approval = false)."""
+    from calls.regions import configured_regions
     from digest import approval
     from digest.schedule import read_schedule
     from digest.select import WeekError, iso_week
-    from calls.regions import configured_regions
 
     if list_:
         rows = approval.approvals(ctx.store, week)
-        _table(("week", "region", "approved by", "at (UTC)", "note"),
+        table(("week", "region", "approved by", "at (UTC)", "note"),
                [(a.week, a.region, a.approved_by, a.approved_at.strftime("%Y-%m-%d %H:%M"), a.note or "") for a in rows])
         return
     regions = configured_regions(ctx.config)
@@ -252,9 +231,9 @@ def approve(ctx: Context, week: str | None, region: str, by: str | None, note: s
 @pass_ctx
 def unsubscribe(ctx: Context, address: str | None, token: str | None) -> None:
     """Stop sending to ADDRESS (or to the subscriber an unsubscribe --token was made for): adds it to the suppression list."""
+    from calls.regions import configured_regions
     from digest.send import EmailSettings, SendError
     from digest.subscribers import AddressError, SubscriberError, find_by_token, load_subscribers, suppress
-    from calls.regions import configured_regions
 
     if bool(address) == bool(token):
         raise click.UsageError("give either ADDRESS or --token")
@@ -312,43 +291,6 @@ def run(ctx: Context, log_level: str) -> None:
         raise SystemExit(result.code)
 
 
-class Stages:
-    """Progress of a multi-stage job: on a terminal, a numbered, coloured line per stage with its elapsed time;
-    otherwise (a log file, a pipe) plain timestamped lines."""
-
-    def __init__(self, total: int, *, tty: bool | None = None):
-        self.total, self.number = total, 0
-        self.tty = sys.stdout.isatty() if tty is None else tty
-        self.started = time.monotonic()
-
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        self.number += 1
-        label, start = f"[{self.number}/{self.total}] {name}", time.monotonic()
-        self._say(f"{label} …" if self.tty else f"{name}: started", bold=True)
-        try:
-            yield
-        except BaseException:
-            elapsed = time.monotonic() - start
-            self._say(f"{label} failed after {elapsed:.1f}s" if self.tty else f"{name}: failed after {elapsed:.1f}s", fg="red")
-            raise
-        elapsed = time.monotonic() - start
-        self._say(f"{label} ✓ {elapsed:.1f}s" if self.tty else f"{name}: done in {elapsed:.1f}s", fg="green")
-
-    def say(self, text: str, err: bool = False) -> None:
-        """A line of the job's output (``err``: a problem, to stderr)."""
-        click.echo(text, err=err)
-
-    def finish(self, summary: str) -> None:
-        self._say(f"{summary} ({time.monotonic() - self.started:.1f}s in all)", bold=True)
-
-    def _say(self, text: str, **style) -> None:
-        if self.tty:
-            click.secho(text, **style)
-        else:
-            click.echo(f"{datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ} {text}")
-
-
 @cli.command()
 @click.option("--out", default="grantdigest-demo", show_default=True, type=click.Path(file_okay=False),
               help="Folder for everything the demo writes (a new or empty folder, or an earlier demo's).")
@@ -397,127 +339,8 @@ def demo(out: str, log_level: str) -> None:
         raise SystemExit(result.code)
 
 
-# -- editor controls (docs/editor.md) -------------------------------------------------
-
-
-def _control_region(ctx: Context, region: str) -> str:
-    from digest.editorial import ALL_REGIONS
-    from calls.regions import configured_regions
-
-    regions = configured_regions(ctx.config)
-    if region != ALL_REGIONS and region not in regions:
-        raise click.BadParameter(f"unknown region {region!r}; known: {', '.join(sorted(regions))} or '*'", param_hint="--region")
-    return region
-
-
-def _edit(ctx: Context, action: str, call: str, region: str, remove: bool, **fields) -> None:
-    """Add (or with ``remove`` drop) one control and say what it now designates."""
-    from digest import editorial
-
-    region = _control_region(ctx, region)
-    where = "every region" if region == editorial.ALL_REGIONS else region
-    if remove:
-        n = editorial.remove_control(ctx.store, action, call, region, lang=fields.get("lang"))
-        click.echo(f"{n} {action} control(s) on {call} for {where} removed")
-        if n == 0:
-            raise SystemExit(1)
-        return
-    try:
-        control_id = editorial.add_control(ctx.store, action, call, region, **fields)
-    except editorial.ControlError as exc:
-        raise click.ClickException(str(exc)) from None
-    resolved = editorial.controls(ctx.store).resolve(call)
-    click.echo(f"#{control_id} {action} {call} for {where}" + (f" (now the call {resolved})" if resolved and resolved != call else ""))
-    if resolved is None:
-        click.echo(f"note: no stored call matches {call!r} yet; the control applies once one does", err=True)
-
-
-@cli.command()
-@click.argument("call")
-@click.option("--region", default="*", show_default=True, help="Region id, or '*' for every region.")
-@click.option("--by", "by", envvar="USER", help="Who decides (default: $USER).")
-@click.option("--remove", is_flag=True, help="Lift the exclusion instead.")
-@pass_ctx
-def exclude(ctx: Context, call: str, region: str, by: str | None, remove: bool) -> None:
-    """Keep CALL out of --region's digest email, site pages and feeds (kept across re-crawls).
-
-    CALL is the call's uid (as on the site and in exports), a source page's uid, or the official call id.
-    """
-    _edit(ctx, "exclude", call, region, remove, **({} if remove else {"by": by}))
-
-
-@cli.command()
-@click.argument("call")
-@click.option("--region", default="*", show_default=True, help="Region id, or '*' for every region.")
-@click.option("--by", "by", envvar="USER", help="Who decides (default: $USER).")
-@click.option("--remove", is_flag=True, help="Unpin instead.")
-@pass_ctx
-def pin(ctx: Context, call: str, region: str, by: str | None, remove: bool) -> None:
-    """Put CALL at the top of --region's digest, even when its score is low (kept across re-crawls).
-
-    CALL is the call's uid (as on the site and in exports), a source page's uid, or the official call id.
-    """
-    _edit(ctx, "pin", call, region, remove, **({} if remove else {"by": by}))
-
-
-@cli.command()
-@click.argument("call")
-@click.argument("text", required=False)
-@click.option("--lang", help="Language the note is written in: uk, sr-Latn, sr-Cyrl or en (readers of that language see it).")
-@click.option("--region", default="*", show_default=True, help="Region id, or '*' for every region.")
-@click.option("--by", "by", envvar="USER", help="Who writes (default: $USER).")
-@click.option("--remove", is_flag=True, help="Remove the notes on CALL for --region (of --lang only, when given).")
-@pass_ctx
-def note(ctx: Context, call: str, text: str | None, lang: str | None, region: str, by: str | None, remove: bool) -> None:
-    """Add the editor's note TEXT to CALL, shown with it in the digest email and on the site.
-
-    CALL is the call's uid (as on the site and in exports), a source page's uid, or the official call id.
-    """
-    if remove:
-        _edit(ctx, "note", call, region, True, lang=lang)
-        return
-    from digest.i18n import UnknownLanguage, language_tag
-    from calls.regions import configured_regions
-
-    profile = configured_regions(ctx.config).get(region)
-    try:
-        tag = language_tag(lang) if lang else None
-    except UnknownLanguage as exc:
-        raise click.BadParameter(str(exc), param_hint="--lang") from None
-    if profile is not None and tag is not None and tag not in profile.digest_languages:
-        raise click.BadParameter(
-            f"{region}'s digest is written in {', '.join(profile.digest_languages)}; a note in {tag} would reach "
-            f"no reader there", param_hint="--lang")
-    _edit(ctx, "note", call, region, False, text=text, lang=lang, by=by)
-
-
-@cli.command()
-@click.option("--remove", "remove_ids", type=int, multiple=True, metavar="ID", help="Remove the control with this id (repeatable).")
-@pass_ctx
-def controls(ctx: Context, remove_ids: tuple[int, ...]) -> None:
-    """List the editor controls (exclude, pin, note), or remove some by id."""
-    from digest import editorial
-
-    if remove_ids:
-        missing = [i for i in remove_ids if not editorial.delete_control(ctx.store, i)]
-        click.echo(f"{len(remove_ids) - len(missing)} control(s) removed")
-        if missing:
-            raise click.ClickException(f"no control with id {', '.join(map(str, missing))}")
-        return
-    found = editorial.controls(ctx.store)
-    _table(("id", "action", "call", "region", "lang", "by", "at (UTC)", "now the call", "note"),
-           [(str(c.id), c.action, c.target, c.region, c.lang or "", c.by or "", c.at.strftime("%Y-%m-%d %H:%M"),
-             found.resolve(c.target) or "(none yet)", job.one_line(c.text or "")[:60]) for c in found.items])
-
-
-def print_runs(runs: list[Run]) -> None:
-    for line in job.run_lines(runs):
-        click.echo(line)
-
-
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
-    for line in job.table_lines(header, rows):
-        click.echo(line)
+for command in editor_commands:
+    cli.add_command(command)
 
 
 def main() -> None:

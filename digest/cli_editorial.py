@@ -1,0 +1,113 @@
+"""The editor's commands (docs/editor.md): ``exclude``, ``pin``, ``note`` and ``controls``."""
+
+from __future__ import annotations
+
+import click
+
+from calls.regions import configured_regions
+from digest import editorial, job
+from digest.cli_context import Context, pass_ctx, table
+from digest.i18n import UnknownLanguage, language_tag
+
+
+def _control_region(ctx: Context, region: str) -> str:
+    regions = configured_regions(ctx.config)
+    if region != editorial.ALL_REGIONS and region not in regions:
+        raise click.BadParameter(f"unknown region {region!r}; known: {', '.join(sorted(regions))} or '*'", param_hint="--region")
+    return region
+
+
+def _edit(ctx: Context, action: str, call: str, region: str, remove: bool, **fields) -> None:
+    """Add (or with ``remove`` drop) one control and say what it now designates."""
+    region = _control_region(ctx, region)
+    where = "every region" if region == editorial.ALL_REGIONS else region
+    if remove:
+        n = editorial.remove_control(ctx.store, action, call, region, lang=fields.get("lang"))
+        click.echo(f"{n} {action} control(s) on {call} for {where} removed")
+        if n == 0:
+            raise SystemExit(1)
+        return
+    try:
+        control_id = editorial.add_control(ctx.store, action, call, region, **fields)
+    except editorial.ControlError as exc:
+        raise click.ClickException(str(exc)) from None
+    resolved = editorial.controls(ctx.store).resolve(call)
+    click.echo(f"#{control_id} {action} {call} for {where}" + (f" (now the call {resolved})" if resolved and resolved != call else ""))
+    if resolved is None:
+        click.echo(f"note: no stored call matches {call!r} yet; the control applies once one does", err=True)
+
+
+@click.command()
+@click.argument("call")
+@click.option("--region", default="*", show_default=True, help="Region id, or '*' for every region.")
+@click.option("--by", "by", envvar="USER", help="Who decides (default: $USER).")
+@click.option("--remove", is_flag=True, help="Lift the exclusion instead.")
+@pass_ctx
+def exclude(ctx: Context, call: str, region: str, by: str | None, remove: bool) -> None:
+    """Keep CALL out of --region's digest email, site pages and feeds (kept across re-crawls).
+
+    CALL is the call's uid (as on the site and in exports), a source page's uid, or the official call id.
+    """
+    _edit(ctx, "exclude", call, region, remove, **({} if remove else {"by": by}))
+
+
+@click.command()
+@click.argument("call")
+@click.option("--region", default="*", show_default=True, help="Region id, or '*' for every region.")
+@click.option("--by", "by", envvar="USER", help="Who decides (default: $USER).")
+@click.option("--remove", is_flag=True, help="Unpin instead.")
+@pass_ctx
+def pin(ctx: Context, call: str, region: str, by: str | None, remove: bool) -> None:
+    """Put CALL at the top of --region's digest, even when its score is low (kept across re-crawls).
+
+    CALL is the call's uid (as on the site and in exports), a source page's uid, or the official call id.
+    """
+    _edit(ctx, "pin", call, region, remove, **({} if remove else {"by": by}))
+
+
+@click.command()
+@click.argument("call")
+@click.argument("text", required=False)
+@click.option("--lang", help="Language the note is written in: uk, sr-Latn, sr-Cyrl or en (readers of that language see it).")
+@click.option("--region", default="*", show_default=True, help="Region id, or '*' for every region.")
+@click.option("--by", "by", envvar="USER", help="Who writes (default: $USER).")
+@click.option("--remove", is_flag=True, help="Remove the notes on CALL for --region (of --lang only, when given).")
+@pass_ctx
+def note(ctx: Context, call: str, text: str | None, lang: str | None, region: str, by: str | None, remove: bool) -> None:
+    """Add the editor's note TEXT to CALL, shown with it in the digest email and on the site.
+
+    CALL is the call's uid (as on the site and in exports), a source page's uid, or the official call id.
+    """
+    if remove:
+        _edit(ctx, "note", call, region, True, lang=lang)
+        return
+    profile = configured_regions(ctx.config).get(region)
+    try:
+        tag = language_tag(lang) if lang else None
+    except UnknownLanguage as exc:
+        raise click.BadParameter(str(exc), param_hint="--lang") from None
+    if profile is not None and tag is not None and tag not in profile.digest_languages:
+        raise click.BadParameter(
+            f"{region}'s digest is written in {', '.join(profile.digest_languages)}; a note in {tag} would reach "
+            f"no reader there", param_hint="--lang")
+    _edit(ctx, "note", call, region, False, text=text, lang=lang, by=by)
+
+
+@click.command()
+@click.option("--remove", "remove_ids", type=int, multiple=True, metavar="ID", help="Remove the control with this id (repeatable).")
+@pass_ctx
+def controls(ctx: Context, remove_ids: tuple[int, ...]) -> None:
+    """List the editor controls (exclude, pin, note), or remove some by id."""
+    if remove_ids:
+        missing = [i for i in remove_ids if not editorial.delete_control(ctx.store, i)]
+        click.echo(f"{len(remove_ids) - len(missing)} control(s) removed")
+        if missing:
+            raise click.ClickException(f"no control with id {', '.join(map(str, missing))}")
+        return
+    found = editorial.controls(ctx.store)
+    table(("id", "action", "call", "region", "lang", "by", "at (UTC)", "now the call", "note"),
+           [(str(c.id), c.action, c.target, c.region, c.lang or "", c.by or "", c.at.strftime("%Y-%m-%d %H:%M"),
+             found.resolve(c.target) or "(none yet)", job.one_line(c.text or "")[:60]) for c in found.items])
+
+
+COMMANDS = (exclude, pin, note, controls)
