@@ -48,7 +48,8 @@ SENDER = "Grant digest <digest@grants.example.gov>"
 DEPARTMENT = "Department of International Cooperation\nvul. Vynnychenka 18, Lviv 79008"
 PROGRAMMES = ("Horizon Europe — Cluster 5: Climate, Energy and Mobility", "Interreg NEXT Poland–Ukraine 2021–2027",
               "Програма підтримки місцевого самоврядування", "Покрајински секретаријат за регионални развој",
-              "Interreg IPA Hungary–Serbia", "Creative Europe — Culture", "CERV — Citizens, Equality, Rights and Values")
+              "Interreg IPA Hungary–Serbia", "Creative Europe — Culture",
+              "CERV — Citizens, Equality, Rights and Values")
 FUNDERS = ("European Commission", "Львівська обласна військова адміністрація", "АП Војводина", "USAID", "GIZ", None)
 REASONS = ("eligible: Ukraine (UA-46) is in the call's area", "theme: energy efficiency (weight 2)",
            "applicants: local government", "Тема: енергоефективність", "Подносиоци: јединице локалне самоуправе")
@@ -69,8 +70,11 @@ def region_digest(region, calls: list[Call], rng: random.Random) -> Digest:
         })
         verdict = StoredClassification(call.uid, region.id, 90 - i, "top" if i < 20 else "relevant", "eligible",
                                        tuple(rng.sample(REASONS, 3)), ("energy-efficiency",))
-        moved = (StoredEvent(i, call.uid, "deadline-extended", NOW - timedelta(days=1),
-                             (deadline - timedelta(days=14)).isoformat(), deadline.isoformat()),) if 20 <= i < 25 else ()
+        moved = (
+            (StoredEvent(i, call.uid, "deadline-extended", NOW - timedelta(days=1),
+                         (deadline - timedelta(days=14)).isoformat(), deadline.isoformat()),)
+            if 20 <= i < 25 else ()
+        )
         entries.append(DigestEntry(call, verdict, moved, as_of=NOW))
     return Digest(region=region, week=iso_week(NOW, region.zone), period_start=start, period_end=end, now=NOW,
                   new=entries[:10], closing_soon=entries[10:20], updated=entries[20:25], top=entries[25:35],
@@ -177,7 +181,11 @@ def main(argv: list[str] | None = None) -> int:
         f"per message, extrapolated linearly to {n:,} messages (not measured at that size). Both gave "
         f"byte-identical HTML for every sampled recipient (checked in the run). Ratio in each of the {len(runs)} "
         f"runs: {ratios}; the run with the fastest 'ours' is shown.",
-        "Where the time goes: MJML compilation is the whole difference between the two. Both renderers format a digest's shared part (every call's money, dates, reasons: `digest_context`) once per digest × language and reuse it for each recipient (an earlier run without that cache, same machine, gave 24.1 ms per message and 3.3×); what each message still costs is filling the compiled HTML and text templates and building and serialising the MIME message.",
+        "Where the time goes: MJML compilation is the whole difference between the two. Both renderers format a "
+        "digest's shared part (every call's money, dates, reasons: `digest_context`) once per digest × language and "
+        "reuse it for each recipient (an earlier run without that cache, same machine, gave 24.1 ms per message and "
+        "3.3×); what each message still costs is filling the compiled HTML and text templates and building and "
+        "serialising the MIME message.",
         "Other processes share the machine: compare the ratios, not the seconds.",
         "",
         "",

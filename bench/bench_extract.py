@@ -73,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     lines = [
-        f"`python bench/bench_extract.py --chars {args.chars} --scale {args.scale} --repeat {args.repeat}` — {machine_note()}",
+        f"`python bench/bench_extract.py --chars {args.chars} --scale {args.scale} --repeat {args.repeat}` "
+        f"— {machine_note()}",
         "",
         f"Each odd input at {args.chars:,} characters and at {args.scale}× that; growth = large ÷ small "
         f"(linear ≈ {args.scale}×). Baseline, same run: ordinary multilingual call prose as long as the large input.",
@@ -90,8 +91,9 @@ def main(argv: list[str] | None = None) -> int:
             lines.append(f"| {label} | {name} | {r['chars']:,} | {r['large'] * 1000:.1f} ms | {growth:.1f}× "
                          f"| {r['large'] / r['prose']:.2f}× |")
             print(lines[-1], flush=True)
-    lines += ["", f"Worst growth: {worst:.1f}× for {args.scale}× the input (target < {args.scale * 2}×; quadratic would be "
-                  f"{args.scale ** 2}×). Other processes share the machine: compare the ratios, not the milliseconds."]
+    lines += ["", f"Worst growth: {worst:.1f}× for {args.scale}× the input (target < {args.scale * 2}×; "
+                  f"quadratic would be {args.scale ** 2}×). Other processes share the machine: compare the ratios, "
+                  "not the milliseconds."]
     write_results("## extract\n\n" + "\n".join(lines) + "\n", "extract")
     print("\n".join(lines[-1:]))
     return 0 if worst < args.scale * 2 else 1

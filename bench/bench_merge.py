@@ -62,7 +62,7 @@ SOURCES = {"en": ("eu-ftp", "interreg-eu-calls", "interreg-next-pl-ua", "grants-
 PROGRAMMES = ("horizon-europe", "erasmus-plus", "creative-europe", "interreg-next-pl-ua", "interreg-ipa-husrb",
               "interreg-danube", "life", "cerv", None, None, None)
 _TO_CYRILLIC = [("lj", "љ"), ("nj", "њ"), ("dž", "џ"), *zip("abvgdđežzijklmnoprstćufhcčš",
-                                                          "абвгдђежзијклмнопрстћуфхцчш")]
+                                                          "абвгдђежзијклмнопрстћуфхцчш", strict=True)]
 _TO_CYRILLIC_RE = re.compile("|".join(sorted((re.escape(k) for k, _ in _TO_CYRILLIC), key=len, reverse=True)))
 _TO_CYRILLIC_MAP = dict(_TO_CYRILLIC)
 
@@ -98,7 +98,8 @@ def synthetic_calls(n: int, seed: int = 2026, dup_rate: float = 0.1) -> tuple[li
             continue
         language = rng.choice(("en", "en", "uk", "sr-Latn", "sr-Cyrl"))
         words = {"en": EN, "uk": UK, "sr-Latn": SR, "sr-Cyrl": SR}[language]
-        title = " ".join([*rng.sample(words, 4), rng.choice(proper), rng.choice(PLACES), str(rng.choice((2025, 2026, 2027)))])
+        title = " ".join([*rng.sample(words, 4), rng.choice(proper), rng.choice(PLACES),
+                          str(rng.choice((2025, 2026, 2027)))])
         if language == "sr-Cyrl":
             title = to_cyrillic(title)
         source = rng.choice(SOURCES[language])
@@ -121,7 +122,8 @@ def _repost(rng: random.Random, original: Call, i: int) -> Call:
     elif style < 0.6:
         title = title.upper()
     else:
-        title = rng.choice(("Grant: ", "Конкурс: ", "Javni poziv – ", "Open call: ")) + title + rng.choice(("", "!", " (repost)"))
+        title = (rng.choice(("Grant: ", "Конкурс: ", "Javni poziv – ", "Open call: ")) + title
+                 + rng.choice(("", "!", " (repost)")))
     source = rng.choice([s for lang in SOURCES for s in SOURCES[lang] if s != original.source])
     shift = timedelta(hours=rng.randrange(-20, 20))
     return original.model_copy(update={
@@ -164,7 +166,8 @@ def machine_note() -> str:
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-    return f"{os.cpu_count()} cores ({model}), Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    return (f"{os.cpu_count()} cores ({model}), Python {platform.python_version()}, "
+            f"{platform.system()} {platform.release()}")
 
 
 def write_results(section: str, name: str = "merge") -> None:
@@ -182,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
     parser.add_argument("--baseline-sample", type=int, default=2000)
-    parser.add_argument("--repeat", type=int, default=2, help="runs per size; the fastest is reported (other load on the machine only adds)")
+    parser.add_argument("--repeat", type=int, default=2,
+                        help="runs per size; the fastest is reported (other load on the machine only adds)")
     args = parser.parse_args(argv)
 
     rows = []
@@ -191,29 +195,34 @@ def main(argv: list[str] | None = None) -> int:
         result = min((time_merge(calls) for _ in range(args.repeat)), key=lambda r: r["total"])
         rows.append((n, reposts, result))
         print(f"n={n:>7}: cluster {result['cluster']:.2f} s + merge_group {result['merge']:.2f} s = "
-              f"{result['total']:.2f} s; {reposts} reposts planted, {result['merged_away']} calls merged away", flush=True)
+              f"{result['total']:.2f} s; {reposts} reposts planted, {result['merged_away']} calls merged away",
+              flush=True)
 
     sample, _ = synthetic_calls(args.baseline_sample, seed=1)
     naive = time_naive(sample)
     print(f"naive all-pairs token_set_ratio on {args.baseline_sample}: {naive:.2f} s", flush=True)
 
     lines = ["## merge", "",
-             f"`python bench/bench_merge.py --sizes {' '.join(map(str, args.sizes))}` — run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC "
+             f"`python bench/bench_merge.py --sizes {' '.join(map(str, args.sizes))}` — "
+             f"run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC "
              f"on {machine_note()}. Machine type: 2 cores (DESIGN §11).", "",
-             "Synthetic calls in en / uk / sr-Latn / sr-Cyrl (title = 4 of ~60 theme words per language + one of 20,000 "
-             "pseudo proper names + one of 28 places + a year), ~10 % reposts (other source; Cyrillic edition, upper case "
-             "or decorated title; deadline moved by < 1 day; official id or link kept in some). "
+             "Synthetic calls in en / uk / sr-Latn / sr-Cyrl (title = 4 of ~60 theme words per language + one of "
+             "20,000 pseudo proper names + one of 28 places + a year), ~10 % reposts (other source; Cyrillic edition, "
+             "upper case or decorated title; deadline moved by < 1 day; official id or link kept in some). "
              f"Timed: `cluster` + `merge_group` on every group, fastest of {args.repeat} runs per size.", "",
-             "| calls | reposts planted | merged away | cluster | merge_group | total | naive all-pairs (extrapolated) | naive / ours |",
+             "| calls | reposts planted | merged away | cluster | merge_group | total "
+             "| naive all-pairs (extrapolated) | naive / ours |",
              "|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for n, reposts, result in rows:
         extrapolated = naive * (n / args.baseline_sample) ** 2
-        lines.append(f"| {n:,} | {reposts:,} | {result['merged_away']:,} | {result['cluster']:.2f} s | {result['merge']:.2f} s "
+        lines.append(f"| {n:,} | {reposts:,} | {result['merged_away']:,} | {result['cluster']:.2f} s "
+                     f"| {result['merge']:.2f} s "
                      f"| {result['total']:.2f} s | {extrapolated:,.0f} s | {extrapolated / result['total']:,.0f}× |")
         print(f"n={n}: naive extrapolated {extrapolated:,.0f} s = {extrapolated / result['total']:,.0f}× ours")
     lines.append("")
-    lines.append(f"Baseline, same run: a plain all-pairs `rapidfuzz.fuzz.token_set_ratio` loop over title keys took "
-                 f"{naive:.2f} s on {args.baseline_sample:,} calls, extrapolated by n² (no gates, no merging: a floor).")
+    lines.append(f"Baseline, same run: a plain all-pairs `rapidfuzz.fuzz.token_set_ratio` loop over title keys "
+                 f"took {naive:.2f} s on {args.baseline_sample:,} calls, extrapolated by n² (no gates, no merging: "
+                 "a floor).")
     lines.append("Other processes share the machine: absolute seconds move by up to ±40 % between runs, "
                  "so compare the ratios.")
     if len(rows) >= 2:

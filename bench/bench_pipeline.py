@@ -81,12 +81,14 @@ def main(argv: list[str] | None = None) -> int:
     ]
     for r in rows:
         naive = per_call * r["merged"]
-        lines.append(f"| {r['calls']:,} | {r['merged']:,} | {r['merge']:.2f} s | {r['classify']:.2f} s | {r['total']:.2f} s "
+        lines.append(f"| {r['calls']:,} | {r['merged']:,} | {r['merge']:.2f} s | {r['classify']:.2f} s "
+                     f"| {r['total']:.2f} s "
                      f"| {naive:.1f} s | {naive / r['classify']:.1f}× |")
     if len(rows) >= 2:
         small, large = rows[0], rows[-1]
         growth = large["total"] / small["total"]
-        lines += ["", f"Scaling: {large['calls']:,} / {small['calls']:,} calls = {large['calls'] / small['calls']:.0f}× the input "
+        lines += ["", f"Scaling: {large['calls']:,} / {small['calls']:,} calls "
+                      f"= {large['calls'] / small['calls']:.0f}× the input "
                       f"took {growth:.1f}× the time (target < 15×)."]
     write_results("## pipeline\n\n" + "\n".join(lines) + "\n", "pipeline")
     print("\n".join(lines))

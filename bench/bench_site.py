@@ -71,7 +71,8 @@ BARE_CALL = jinja2.Template(
     "<!doctype html><html lang='{{ lang }}'><head><meta charset='utf-8'><title>{{ c.title }}</title></head><body>"
     "<main><h1>{{ c.title }}</h1><p>{{ c.summary }}</p><dl><dt>Programme</dt><dd>{{ c.programme }}</dd>"
     "<dt>Funder</dt><dd>{{ c.funder }}</dd><dt>Deadline</dt><dd>{{ c.deadlines[0].at }}</dd>"
-    "<dt>Budget</dt><dd>{{ c.budget }} {{ c.currency }}</dd></dl><a href='{{ c.url }}'>{{ c.url }}</a></main></body></html>",
+    "<dt>Budget</dt><dd>{{ c.budget }} {{ c.currency }}</dd></dl><a href='{{ c.url }}'>{{ c.url }}</a>"
+    "</main></body></html>",
     autoescape=True)
 BARE_LIST = jinja2.Template(
     "<!doctype html><html lang='{{ lang }}'><head><meta charset='utf-8'><title>Calls</title></head><body><main><ol>"
@@ -92,7 +93,8 @@ def synthetic_calls(n: int, rng: random.Random) -> list[Call]:
         calls.append(Call(
             uid=f"bench:{i}", source="bench", native_id=str(i), title=title, url=url, summary=summary, language=lang,
             status=Status.OPEN, programme_id=programme_id, programme=programme, funder=rng.choice(FUNDERS),
-            deadlines=[deadlines.at_time(at, "Europe/Brussels", at.strftime("%d.%m.%Y %H:%M"))], budget=Decimal(rng.randint(1, 90) * 100000),
+            deadlines=[deadlines.at_time(at, "Europe/Brussels", at.strftime("%d.%m.%Y %H:%M"))],
+            budget=Decimal(rng.randint(1, 90) * 100000),
             grant_min=Decimal(10000), grant_max=Decimal(rng.randint(2, 50) * 10000), currency="EUR",
             cofinancing_rate=Decimal("0.8"), eligible_countries=["UA", "RS"], call_id=f"BENCH/{i}",
             applicant_types=rng.sample(APPLICANTS, 2), themes=rng.sample(THEMES, 2),
@@ -129,13 +131,13 @@ def bare_loop(calls: list[Call], classified, out: Path) -> int:
         by_region.setdefault(c.region, []).append(uid)
     rows = [{"slug": call_slug(c.uid), "title": c.title, "programme": c.programme, "deadline": c.deadlines[0].at}
             for c in calls]
-    row_of = {c.uid: row for c, row in zip(calls, rows)}
+    row_of = {c.uid: row for c, row in zip(calls, rows, strict=True)}
     pages = 0
     for lang in LANGUAGES:
         (out / lang / "call").mkdir(parents=True)
         (out / lang / "calls").mkdir()
         (out / lang / "region").mkdir()
-        for call, row in zip(calls, rows):
+        for call, row in zip(calls, rows, strict=True):
             (out / lang / "call" / f"{row['slug']}.html").write_bytes(BARE_CALL.render(c=call, lang=lang).encode())
             pages += 1
         (out / lang / "calls" / "index.html").write_bytes(BARE_LIST.render(calls=rows, lang=lang).encode())
@@ -191,7 +193,7 @@ def main() -> None:
             runs = []
             for i in range(args.repeat):
                 folder = work / f"{name}-{i}"
-                runs.append(timed(lambda: fn(folder)))
+                runs.append(timed(lambda folder=folder: fn(folder)))
                 if i + 1 < args.repeat:
                     shutil.rmtree(folder)
             return min(runs, key=lambda r: r[0]), work / f"{name}-{args.repeat - 1}"
@@ -208,7 +210,8 @@ def main() -> None:
         changed = [c.model_copy(update={"title": c.title + " (updated)"}) if c.uid in retitled else c for c in calls]
         store.replace_digest([(c, [c.uid]) for c in changed], classified, NOW)
         (some_time, some), _ = fastest("some", lambda f: site_build(store, regions, f, same_dir))
-        print(f"incremental, {args.changed} retitled: {some.written} written, {some.unchanged} unchanged in {some_time:.2f} s")
+        print(f"incremental, {args.changed} retitled: {some.written} written, {some.unchanged} unchanged "
+              f"in {some_time:.2f} s")
         region_count = len(regions)
         store.close()
     finally:
@@ -220,7 +223,8 @@ def main() -> None:
         return (f"| {label} | {pages:,} | {written} | {seconds:.2f} s | {pages / seconds:,.0f} | "
                 f"{seconds / bare_time:.2f}× |")
 
-    machine = f"{os.cpu_count()} cores ({platform.processor() or platform.machine()}), Python {platform.python_version()}"
+    machine = (f"{os.cpu_count()} cores ({platform.processor() or platform.machine()}), "
+               f"Python {platform.python_version()}")
     section = "\n".join([
         "## site", "",
         f"`python bench/bench_site.py --calls {args.calls} --changed {args.changed} --repeat {args.repeat}` — run "

@@ -339,6 +339,32 @@ def demo(out: str, log_level: str) -> None:
         raise SystemExit(result.code)
 
 
+@cli.command(name="new-source")
+@click.argument("slug")
+@click.option("--spider", type=click.Choice(("feed", "wordpress", "listing", "code")), required=True,
+              help="A generic spider configured in the catalogue, or code of its own.")
+@click.option("--url", required=True, help="The feed, the WordPress site or the list page.")
+@click.option("--title", help="The source's name (default: SLUG).")
+@click.option("--language", default="en", show_default=True, help="Language of the source's pages (BCP 47).")
+@click.option("--timezone", default="Europe/Brussels", show_default=True, help="IANA zone of its dates.")
+@click.option("--root", type=click.Path(file_okay=False), help="The checkout to write into (default: this one).")
+@pass_ctx
+def new_source(ctx: Context, slug: str, spider: str, url: str, title: str | None, language: str, timezone: str,
+               root: str | None) -> None:
+    """Add a source with its test: the catalogue entry, the fixture folder (and for code the spider module)."""
+    from digest import new_source as making
+
+    try:
+        written = making.new_source(slug, spider, url, title=title, language=language, timezone=timezone,
+                                    root=Path(root) if root else making.ROOT, known=frozenset(ctx.config.sources))
+    except making.NewSourceError as exc:
+        raise click.ClickException(str(exc)) from None
+    for path in written.paths:
+        click.echo(f"wrote {path}")
+    click.echo(f"its test, tests/test_fixtures.py::test_the_fixture_replays_as_expected[{slug}], fails until "
+               f"tests/fixtures/{slug}/mirror and expected.json are filled")
+
+
 for command in editor_commands:
     cli.add_command(command)
 

@@ -138,7 +138,7 @@ def screenshot(request):
     return shoot
 
 
-OVERFLOW_JS = """() => {
+OVERFLOW_JS = ("""() => {
   const width = window.innerWidth;
   const wide = [];
   for (const el of document.body.querySelectorAll('*')) {
@@ -147,11 +147,12 @@ OVERFLOW_JS = """() => {
     if (box.right > width + 0.5 || box.left < -0.5) {
       const name = el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
         (el.className && typeof el.className === 'string' ? '.' + el.className.trim().split(/\\s+/).join('.') : '');
-      wide.push(`${name} [${Math.round(box.left)}..${Math.round(box.right)}] "${(el.textContent || '').trim().slice(0, 60)}"`);
+      wide.push(`${name} [${Math.round(box.left)}.."""
+               """${Math.round(box.right)}] "${(el.textContent || '').trim().slice(0, 60)}"`);
     }
   }
   return {scrollWidth: document.documentElement.scrollWidth, innerWidth: width, wide: wide};
-}"""
+}""")
 
 
 def horizontal_overflow(page, *, elements: bool = True) -> list[str]:

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from calls.regions import load_regions
 from calls import deadlines
+from calls.regions import load_regions
 from calls.schema import Call, Provenance, Status
 from calls.store import Store
 from pipelines.changes import events_for
@@ -20,7 +20,8 @@ XSS_URL = "javascript:alert(3)"
 
 
 def call(native_id: str, title: str, *, source: str = "manual", days: int | None = 40, **fields) -> Call:
-    deadline = [deadlines.at_time(NOW + timedelta(days=days), "Europe/Brussels", f"in {days} days")] if days is not None else []
+    deadline = ([deadlines.at_time(NOW + timedelta(days=days), "Europe/Brussels", f"in {days} days")]
+                if days is not None else [])
     url = fields.pop("url", f"https://calls.example.org/{native_id}")
     return Call(
         uid=f"{source}:{native_id}", source=source, native_id=native_id, title=title, url=url, status=Status.OPEN,

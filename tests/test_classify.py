@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import zlib
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from eval import evaluate
 
 from calls.config import ConfigError
-from calls.registry import default_registry
 from calls.regions import default_programme_areas, default_regions, load_programme_areas, load_regions
+from calls.registry import default_registry
 from calls.schema import Call, Deadline, Status
 from pipelines.classify import (
     Classification,
@@ -24,9 +25,7 @@ from pipelines.classify import (
     keyword_key,
 )
 
-from eval import evaluate
-
-NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 REGION_CODES = {
     "vojvodina": "RS-VO", "volyn": "UA-07", "lviv": "UA-46", "zakarpattia": "UA-21", "ivano-frankivsk": "UA-26",
     "rivne": "UA-56", "ternopil": "UA-61", "chernivtsi": "UA-77", "odesa": "UA-51",
@@ -181,7 +180,8 @@ def test_interreg_area_gives_a_checkable_reason():
 def test_partial_coverage_of_vojvodina_is_said():
     result = run(make_call("Call 3", programme_id="interreg-ipa-rors"), "vojvodina")
     assert result.eligibility is Eligibility.ELIGIBLE
-    assert result.reasons[0] == "Interreg IPA Romania–Serbia covers part of Autonomous Province of Vojvodina (RS-02, RS-03, RS-04)"
+    assert result.reasons[0] == (
+        "Interreg IPA Romania–Serbia covers part of Autonomous Province of Vojvodina (RS-02, RS-03, RS-04)")
     whole = run(make_call("Call 2", programme_id="interreg-ipa-husrb"), "vojvodina")
     assert whole.reasons[0] == "Interreg IPA Hungary–Serbia covers Autonomous Province of Vojvodina"
 
@@ -192,7 +192,7 @@ def test_association_to_eu_programmes():
     assert run(life, "vojvodina").eligibility is Eligibility.NOT_ELIGIBLE
     health = make_call("Mental health", programme_id="eu4health")
     assert run(health, "vojvodina").eligibility is Eligibility.ELIGIBLE
-    before = run(health, "vojvodina", now=datetime(2025, 6, 1, tzinfo=timezone.utc))
+    before = run(health, "vojvodina", now=datetime(2025, 6, 1, tzinfo=UTC))
     assert before.eligibility is Eligibility.NOT_ELIGIBLE
     assert "only from 01 Jan 2026" in before.reasons[0]
 
@@ -220,7 +220,8 @@ def test_the_calls_own_countries_and_areas_decide():
     areas = make_call("Call", eligible_countries=["UA"], eligible_areas=["UA-63", "UA-59"])
     assert run(areas, "lviv").eligibility is Eligibility.NOT_ELIGIBLE
     assert run(make_call("Call", eligible_areas=["RS123"]), "vojvodina").eligibility is Eligibility.ELIGIBLE
-    europeaid = make_call("Civil society facility", call_id="EuropeAid/188912/DD/ACT/UA", programme_id="eu-external-action")
+    europeaid = make_call("Civil society facility", call_id="EuropeAid/188912/DD/ACT/UA",
+                          programme_id="eu-external-action")
     assert run(europeaid, "odesa").eligibility is Eligibility.ELIGIBLE
     assert run(europeaid, "vojvodina").eligibility is Eligibility.NOT_ELIGIBLE
 

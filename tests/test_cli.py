@@ -34,7 +34,8 @@ def config(tmp_path):
     store = Store.open(load_config(path).database_url)
     store.upsert_many([
         Call(uid="gurt:1", source="gurt", native_id="1", title="Конкурс для громад «Відновлення»", url="https://gurt.org.ua/news/grants/1/",
-             language="uk", status=Status.OPEN, deadlines=[deadlines.on_day(date(2026, 12, 15), KYIV, "до 15 грудня 2026 року")],
+             language="uk", status=Status.OPEN,
+             deadlines=[deadlines.on_day(date(2026, 12, 15), KYIV, "до 15 грудня 2026 року")],
              grant_max=Decimal("500000"), currency="UAH", applicant_types=["local-government", "ngo"]),
         Call(uid="mei:7", source="mei", native_id="7", title="Јавни позив, рок: 15. децембар 2026.", url="https://www.mei.gov.rs/7",
              language="sr-Cyrl", summary='Quote " and, comma\nnew line'),
@@ -53,8 +54,8 @@ def test_export_json(config):
     result = invoke("--config", str(config), "export", "--format", "json")
     docs = json.loads(result.output)
     assert [d["uid"] for d in docs] == ["gurt:1", "mei:7"]
-    assert docs[0]["deadlines"][0] == {"at": "2026-12-15T23:59:59+02:00", "raw": "до 15 грудня 2026 року", "label": None,
-                                       "day": "2026-12-15", "clock": None, "zone": "Europe/Kyiv"}
+    assert docs[0]["deadlines"][0] == {"at": "2026-12-15T23:59:59+02:00", "raw": "до 15 грудня 2026 року",
+                                       "label": None, "day": "2026-12-15", "clock": None, "zone": "Europe/Kyiv"}
     assert docs[0]["grant_max"] == "500000"
 
 
@@ -123,7 +124,8 @@ def test_crawl_command_through_the_mirror(replay, tmp_path):
 
 
 def test_scrapy_list_from_the_repository_root():
-    result = subprocess.run([sys.executable, "-m", "scrapy", "list"], cwd=REPO, capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run([sys.executable, "-m", "scrapy", "list"], cwd=REPO, capture_output=True, text=True,
+                            timeout=60, check=False)
     assert result.returncode == 0, result.stderr
     assert "eu-ftp" in result.stdout.split()
 
@@ -139,7 +141,8 @@ def test_schedule_command_stops_cleanly_on_sigterm(tmp_path):
     import signal
     import time
 
-    config = write_config(tmp_path, extra='[schedule]\ntimezone = "Europe/Kyiv"\ncrawl = "0 6 * * *"\ndigest = "0 7 * * mon"\n')
+    config = write_config(tmp_path,
+                          extra='[schedule]\ntimezone = "Europe/Kyiv"\ncrawl = "0 6 * * *"\ndigest = "0 7 * * mon"\n')
     child = subprocess.Popen([sys.executable, "-m", "digest.cli", "--config", str(config), "schedule"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:

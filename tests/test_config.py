@@ -47,7 +47,8 @@ def test_database_url_from_environment(workdir, monkeypatch):
     assert load_config().database_url == "postgresql+psycopg://u@localhost/gd"
 
 
-@pytest.mark.parametrize("text", ['[email]\npassword = "hunter2"\n', '[sources.x]\nspider="feed"\n[sources.x.options]\napi_token = "abc"\n'])
+@pytest.mark.parametrize("text", ['[email]\npassword = "hunter2"\n',
+                                  '[sources.x]\nspider="feed"\n[sources.x.options]\napi_token = "abc"\n'])
 def test_secrets_in_the_file_are_refused(workdir, text):
     path = write(workdir / "g.toml", text)
     with pytest.raises(ConfigError, match="environment"):

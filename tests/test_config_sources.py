@@ -71,7 +71,8 @@ def test_config_only_sources_are_listed_by_scrapy(config):
     import sys
 
     listed = subprocess.run([sys.executable, "-m", "scrapy", "list"], capture_output=True, text=True, check=False,
-                            env={**__import__("os").environ, "GRANTDIGEST_CONFIG": str(config)}, cwd=str(FIXTURES.parents[1]))
+                            env={**__import__("os").environ, "GRANTDIGEST_CONFIG": str(config)},
+                            cwd=str(FIXTURES.parents[1]))
     assert {"hromady-feed", "vojvodina-konkursi"} <= set(listed.stdout.split()), listed.stderr[-2000:]
 
 
@@ -84,7 +85,8 @@ def test_config_only_sources_crawled_and_exported(crawled, config):
 
     assert set(feed) == {"hromady-feed:https://hromady.example.org/?p=811", "hromady-feed:https://hromady.example.org/?p=809"}
     micro = feed["hromady-feed:https://hromady.example.org/?p=811"]
-    assert micro["title"] == "Конкурс мікрогрантів для громад Львівщини & Волині"  # windows-1251 decoded, bozo feed read
+    # windows-1251 decoded, bozo feed read
+    assert micro["title"] == "Конкурс мікрогрантів для громад Львівщини & Волині"
     assert micro["language"] == "uk"
     assert micro["deadlines"][0]["at"] == datetime(2026, 12, 15, 23, 59, 59, tzinfo=KYIV).isoformat()
     assert micro["deadlines"][0]["raw"] == "15 грудня 2026 року"
@@ -119,7 +121,8 @@ def test_bad_input_is_recorded_and_others_unaffected(crawled):
 @pytest.mark.crawl
 def test_redesigned_page_fails_loudly(crawled, replay, config):
     redesigned = replay(TREE)
-    redesigned.replace(exchange("https://konkursi.example.rs/konkursi/", "<html><body><ul class='new-layout'><li>…</li></ul></body></html>",
+    redesigned.replace(exchange("https://konkursi.example.rs/konkursi/",
+                                "<html><body><ul class='new-layout'><li>…</li></ul></body></html>",
                                 headers={"Content-Type": "text/html; charset=utf-8"}))
     result = crawl_fixtures(config, redesigned.url, "vojvodina-konkursi")
     assert result.returncode == 0
@@ -133,7 +136,8 @@ def test_redesigned_page_fails_loudly(crawled, replay, config):
 def test_no_calls_where_there_were_some_is_a_failure(crawled, replay, config):
     emptied = replay(TREE)
     emptied.replace(exchange("https://hromady.example.org/category/granty/feed/",
-                             '<?xml version="1.0"?><rss version="2.0"><channel><title>x</title><item><title>Вакансія: бухгалтер</title>'
+                             '<?xml version="1.0"?><rss version="2.0"><channel><title>x</title>'
+                             '<item><title>Вакансія: бухгалтер</title>'
                              "<link>https://hromady.example.org/v/1</link></item></channel></rss>",
                              headers={"Content-Type": "application/rss+xml"}))
     crawl_fixtures(config, emptied.url, "hromady-feed")
@@ -155,7 +159,8 @@ def test_probe_shows_what_was_extracted_without_touching_the_store(replay, confi
     out = result.stdout
     # Without slugs, --probe checks the unverified sources: the listing here, and the built-in guesses.
     assert "vojvodina-konkursi: degraded, 1 call(s), 1 error(s)" in out
-    assert "Јавни конкурс за доделу бесповратних средстава општинама у АП Војводини | 2026-12-15" in out  # a date, as published
+    # a date, as published
+    assert "Јавни конкурс за доделу бесповратних средстава општинама у АП Војводини | 2026-12-15" in out
     assert "missing: " in out
     assert "hromady-feed" not in out  # verified sources are not probed unless named
     assert Store.open(load_config(config).database_url).count_calls() == 0

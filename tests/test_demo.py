@@ -8,8 +8,8 @@ import json
 import os
 import subprocess
 import sys
-from email import policy
 from datetime import timedelta
+from email import policy
 from pathlib import Path
 
 import frozen_clock
@@ -28,7 +28,8 @@ OFFLINE = {
 
 
 def run_demo(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("GRANTDIGEST_CONFIG", "GRANTDIGEST_MIRROR", "GRANTDIGEST_DATABASE_URL")}
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("GRANTDIGEST_CONFIG", "GRANTDIGEST_MIRROR", "GRANTDIGEST_DATABASE_URL")}
     return subprocess.run([sys.executable, "-m", "digest.cli", "demo", *args], cwd=cwd, capture_output=True, text=True,
                           timeout=240, check=False, env=frozen_clock.child_env(env, **OFFLINE))
 
@@ -96,7 +97,8 @@ def test_demo_site_feeds_and_emails_hold_ukrainian_and_serbian_calls(demo):
     assert "Огляд грантів: Львівська область" in lviv_uk and "3rd Call for Proposals for regular projects" in lviv_uk
     assert "grants-gov" in lviv_uk  # the notice about the degraded source
     vojvodina_cyrl = plain_text(previews / "2026-W48-vojvodina-sr-Cyrl.eml")
-    assert "Аутономна Покрајина Војводина" in vojvodina_cyrl and "Otvoren poziv za projekte prekogranične" in vojvodina_cyrl
+    assert ("Аутономна Покрајина Војводина" in vojvodina_cyrl
+            and "Otvoren poziv za projekte prekogranične" in vojvodina_cyrl)
     assert (previews / "2026-W48-vojvodina-sr-Latn.html").exists()
 
 

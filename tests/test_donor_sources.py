@@ -1,4 +1,5 @@
-"""Donor, aggregator and national sources: config entries on the generic spiders (calls/data/sources/donors-national.toml).
+"""Donor, aggregator and national sources: config entries on the generic spiders
+(calls/data/sources/donors-national.toml).
 
 The fixtures are written by us in the shape the real sites most likely have
 (almost all of these sources are ``verified = false``); each holds at least one

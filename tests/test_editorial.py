@@ -11,7 +11,11 @@ from calls.regions import load_regions
 from calls.schema import Call, Deadline, Provenance, Status
 from calls.store import Store
 from digest.editorial import (
-    ControlError, add_control, controls, delete_control, remove_control,
+    ControlError,
+    add_control,
+    controls,
+    delete_control,
+    remove_control,
 )
 from digest.select import select_digest
 
@@ -148,7 +152,8 @@ def test_bad_controls_are_refused_and_nothing_is_stored(store, args, kwargs, mes
 def test_notes_appear_in_the_email_escaped_and_in_the_right_language(store):
     from digest.email import EmailRenderer
 
-    add_control(store, "note", "HORIZON-CL5-2027-D3-01", "lviv", lang="uk", text="Консультація <b>у четвер</b> & більше")
+    add_control(store, "note", "HORIZON-CL5-2027-D3-01", "lviv", lang="uk",
+                text="Консультація <b>у четвер</b> & більше")
     add_control(store, "note", "HORIZON-CL5-2027-D3-01", "lviv", lang="en", text="Consultation on Thursday")
     found = controls(store)
     digest = select_digest(store, REGIONS["lviv"], NOW)
@@ -191,7 +196,8 @@ def gd(config, *args):
 def test_editor_commands_add_list_and_remove(cli_store):
     config, store = cli_store
     done = gd(config, "exclude", "horizon-cl5-2027-d3-01", "--region", "lviv", "--by", "olena")
-    assert done.exit_code == 0 and "exclude horizon-cl5-2027-d3-01 for lviv (now the call eu-ftp:HORIZON-CL5-2027-D3-01)" in done.output
+    assert done.exit_code == 0 and (
+        "exclude horizon-cl5-2027-d3-01 for lviv (now the call eu-ftp:HORIZON-CL5-2027-D3-01)" in done.output)
     assert gd(config, "pin", "eu-ftp:45012345").exit_code == 0
     noted = gd(config, "note", "gurt:777", "Консультація у четвер", "--lang", "uk", "--region", "lviv", "--by", "olena")
     assert noted.exit_code == 0, noted.output

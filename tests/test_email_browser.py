@@ -12,10 +12,10 @@ from datetime import UTC, datetime
 from email.parser import BytesParser
 from email.policy import default as default_policy
 
-import pytest
-
 import browser
+import pytest
 from browser import horizontal_overflow
+
 from calls.regions import load_regions
 from calls.schema import Call, Deadline, Status
 from calls.store import StoredClassification, StoredEvent
@@ -78,7 +78,8 @@ def digest(region_id: str) -> Digest:
     return Digest(
         region=region, week="2026-W49", period_start=start, period_end=end, now=NOW,
         new=[entry(schools, region_id, reasons), entry(reference, region_id, reasons[:1])],
-        closing_soon=[entry(vojvodina, region_id, reasons), entry(hostile, region_id, ("<a href='javascript:x'>click</a>",))],
+        closing_soon=[entry(vojvodina, region_id, reasons),
+                      entry(hostile, region_id, ("<a href='javascript:x'>click</a>",))],
         updated=[entry(moved, region_id, reasons[1:], (extended,))],
         top=[entry(schools, region_id, reasons), entry(moved, region_id, reasons)],
         failed_sources=[("loda-konkursy", "HTTP 503"), ("<b>apv</b>", "timeout")], total_matching=42)

@@ -57,7 +57,8 @@ def test_summary_is_sanitised_plain_text(parsed):
 
 
 def test_eligibility_text_kept_for_classification(parsed):
-    assert "Legal entities established in Ukraine are eligible." in parsed["eu-ftp:HORIZON-CL5-2027-D3-01"].eligibility_text
+    assert ("Legal entities established in Ukraine are eligible."
+            in parsed["eu-ftp:HORIZON-CL5-2027-D3-01"].eligibility_text)
 
 
 def test_deadline_instants_are_17h_brussels(parsed):
@@ -124,7 +125,8 @@ def test_multipart_parts_are_json():
 
 def test_pagination_requests_every_page_once():
     spider = make_spider()
-    response = TextResponse(url=SEARCH + "?pageNumber=1", body=(TREE / "api.tech.ec.europa.eu" / "search-page1.json").read_bytes(), encoding="utf-8")
+    response = TextResponse(url=SEARCH + "?pageNumber=1",
+                            body=(TREE / "api.tech.ec.europa.eu" / "search-page1.json").read_bytes(), encoding="utf-8")
     pages = [r for r in spider.parse(response, page=1) if hasattr(r, "cb_kwargs") and "page" in r.cb_kwargs]
     assert [r.cb_kwargs["page"] for r in pages] == [2]
 
@@ -193,7 +195,8 @@ def broken(kind: str):
     if kind == "500":
         return [exchange(SEARCH, "Internal Server Error", status=500, **common)]
     if kind == "invalid-json":
-        return [exchange(SEARCH, "<html><body>Service unavailable</body></html>", headers={"Content-Type": "text/html"}, **common)]
+        return [exchange(SEARCH, "<html><body>Service unavailable</body></html>", headers={"Content-Type": "text/html"},
+                         **common)]
     if kind == "abort":
         return [exchange(SEARCH, abort=True, **common)]
     if kind == "timeout":
@@ -204,7 +207,8 @@ def broken(kind: str):
 @pytest.mark.crawl
 @pytest.mark.parametrize("kind", ["500", "invalid-json", "abort", "timeout"])
 def test_failing_source_is_recorded_and_loses_nothing(replay, tmp_path, kind):
-    config = write_config(tmp_path, extra='[sources.eu-ftp]\ntimeout = 1\nretries = 1\n[sources.eu-ftp.options]\npage_size = 5\n')
+    config = write_config(tmp_path,
+                          extra='[sources.eu-ftp]\ntimeout = 1\nretries = 1\n[sources.eu-ftp.options]\npage_size = 5\n')
     good = replay(TREE)
     assert crawl_fixtures(config, good.url, "eu-ftp").returncode == 0
     store = Store.open(load_config(config).database_url)
@@ -248,7 +252,8 @@ def test_real_search_response(samples):
     assert [d.at for d in call.deadlines] == [datetime(2025, 10, 2, 17, 0, tzinfo=BRUSSELS)]
     assert call.opens_at == datetime(2025, 6, 10, 0, 0, tzinfo=BRUSSELS)
     # Only this topic's budget line among the call's seven.
-    assert (call.budget, call.grant_min, call.grant_max, call.expected_grants) == (Decimal(15000000), Decimal(4000000), Decimal(6000000), 3)
+    assert (call.budget, call.grant_min, call.grant_max, call.expected_grants) == (
+        Decimal(15000000), Decimal(4000000), Decimal(6000000), 3)
     assert call.currency == "EUR"
     assert call.summary.startswith("Expected Outcome:")
     assert "participation is limited to legal entities established in Member States" in call.eligibility_text
@@ -268,7 +273,8 @@ def test_real_news_only_response_yields_no_calls(samples):
 @pytest.mark.crawl
 def test_real_sample_through_the_engine(samples, replay, tmp_path):
     body = (samples / "eu-ftp-sedia" / "nmmonteiro__eu_api_response.json").read_bytes()
-    server = replay(exchanges=[exchange(SEARCH + "?pageNumber=1", body, method="POST", headers={"Content-Type": "application/json"})])
+    server = replay(exchanges=[exchange(SEARCH + "?pageNumber=1", body, method="POST",
+                                        headers={"Content-Type": "application/json"})])
     config = write_config(tmp_path, extra='[sources.eu-ftp.options]\nmax_pages = 1\n')
     result = crawl_fixtures(config, server.url, "eu-ftp")
     assert result.returncode == 0, result.log

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -18,7 +18,6 @@ WARSAW = ZoneInfo("Europe/Warsaw")
 BUDAPEST = ZoneInfo("Europe/Budapest")
 BUCHAREST = ZoneInfo("Europe/Bucharest")
 NEW_YORK = ZoneInfo("America/New_York")
-UTC = timezone.utc
 
 
 # --------------------------------------------------------------------- parse_date
@@ -78,7 +77,8 @@ PARSE_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("language", "text", "tz", "expected"), PARSE_CASES, ids=[f"{c[0]}:{c[1]}" for c in PARSE_CASES])
+@pytest.mark.parametrize(("language", "text", "tz", "expected"), PARSE_CASES,
+                         ids=[f"{c[0]}:{c[1]}" for c in PARSE_CASES])
 def test_parse_date(language: str, text: str, tz: ZoneInfo, expected: datetime | None) -> None:
     got = parse_date(text, tz)
     assert got == expected
@@ -134,7 +134,8 @@ def test_parse_date_returns_the_callers_zone() -> None:
 
 DANUBE = (
     "Second call\n\n"
-    "Originally scheduled for March 29, 2024, the new submission deadline is now set for April 3, 2024, 14:00 PM CET.\n\n"
+    "Originally scheduled for March 29, 2024, the new submission deadline is now set for "
+    "April 3, 2024, 14:00 PM CET.\n\n"
     "The 2nd call for proposals of the Danube Region Programme is open from 2 November 2023 until 3 April 2024. "
     "The 2nd call is organised according to a one-step procedure where the applicants have to submit an application "
     "package, including a fully developed Application Form (AF), through Jems by 3 April 2024, 14:00 Central European "
@@ -223,7 +224,8 @@ KIND_CASES = [
      [("15 December 2026", "deadline"), ("1 December 2026", "other")]),
     ("en", "Published by the Ministry on 1 May 2026.", [("1 May 2026", "other")]),
     ("en", "Results will be announced by 15 January 2027.", [("15 January 2027", "other")]),
-    ("sr-Latn", "Rezultati konkursa za sufinansiranje projekata u 2026. godini. Lista odobrenih projekata od 01.11.2026. godine.",
+    ("sr-Latn", "Rezultati konkursa za sufinansiranje projekata u 2026. godini. "
+                "Lista odobrenih projekata od 01.11.2026. godine.",
      [("01.11.2026. godine", "other")]),
     ("sr-Latn", "Realizacija projekta do 31.12.2027. godine.", [("31.12.2027. godine", "other")]),
     ("en", "The call, published in March, is open until 3 April 2024.", [("3 April 2024", "deadline")]),
@@ -254,7 +256,8 @@ def test_find_deadlines_danube_returns_only_the_new_deadline() -> None:
 
 
 def test_find_deadlines_original_sentence_only() -> None:
-    text = "Originally scheduled for March 29, 2024, the new submission deadline is now set for April 3, 2024, 14:00 PM CET"
+    text = ("Originally scheduled for March 29, 2024, the new submission deadline is now set for "
+            "April 3, 2024, 14:00 PM CET")
     (deadline,) = find_deadlines(text, BRUSSELS, "en")
     assert deadline.at == datetime(2024, 4, 3, 14, 0, tzinfo=BRUSSELS)
     assert deadline.raw == "April 3, 2024, 14:00 PM CET"
@@ -263,9 +266,11 @@ def test_find_deadlines_original_sentence_only() -> None:
 DEADLINE_CASES = [
     # (language, text, tz, [(instant, label), ...]) in chronological order
     ("en", "Deadlines: 15 May 2027 (stage 2) and 15 January 2027, 17:00 CET (stage 1).", KYIV,
-     [(datetime(2027, 1, 15, 17, 0, tzinfo=BRUSSELS), "stage 1"), (datetime(2027, 5, 15, 23, 59, 59, tzinfo=KYIV), "stage 2")]),
+     [(datetime(2027, 1, 15, 17, 0, tzinfo=BRUSSELS), "stage 1"),
+      (datetime(2027, 5, 15, 23, 59, 59, tzinfo=KYIV), "stage 2")]),
     ("sr-Latn", "Rok za prijavu: prva faza 15.01.2027, druga faza 15.05.2027.", BELGRADE,
-     [(datetime(2027, 1, 15, 23, 59, 59, tzinfo=BELGRADE), "stage 1"), (datetime(2027, 5, 15, 23, 59, 59, tzinfo=BELGRADE), "stage 2")]),
+     [(datetime(2027, 1, 15, 23, 59, 59, tzinfo=BELGRADE), "stage 1"),
+      (datetime(2027, 5, 15, 23, 59, 59, tzinfo=BELGRADE), "stage 2")]),
     ("uk", "Кінцевий термін подання продовжено до 20 грудня 2026 року (замість 10 грудня 2026 року).", KYIV,
      [(datetime(2026, 12, 20, 23, 59, 59, tzinfo=KYIV), None)]),
     ("sr-Latn", "Rok je produžen: umesto 1. decembra 2026. novi rok je 15. decembar 2026.", BELGRADE,
@@ -273,12 +278,16 @@ DEADLINE_CASES = [
     ("en", "Deadline extended from 29 March 2024 to 3 April 2024.", BRUSSELS,
      [(datetime(2024, 4, 3, 23, 59, 59, tzinfo=BRUSSELS), None)]),
     ("en", "Cut-off 1: 15 March 2027; cut-off 2: 15 September 2027.", BRUSSELS,
-     [(datetime(2027, 3, 15, 23, 59, 59, tzinfo=BRUSSELS), "cut-off 1"), (datetime(2027, 9, 15, 23, 59, 59, tzinfo=BRUSSELS), "cut-off 2")]),
+     [(datetime(2027, 3, 15, 23, 59, 59, tzinfo=BRUSSELS), "cut-off 1"),
+      (datetime(2027, 9, 15, 23, 59, 59, tzinfo=BRUSSELS), "cut-off 2")]),
     ("en", "Deadline: 30-Nov-2025", KYIV, [(datetime(2025, 11, 30, 23, 59, 59, tzinfo=KYIV), None)]),
     ("uk", "Актуально до: 25.12.26", KYIV, [(datetime(2026, 12, 25, 23, 59, 59, tzinfo=KYIV), None)]),
-    ("hu", "Beadási határidő: 2026. december 15. 12:00", BUDAPEST, [(datetime(2026, 12, 15, 12, 0, tzinfo=BUDAPEST), None)]),
-    ("pl", "Termin składania wniosków: 15 grudnia 2026 r., godz. 15:00", WARSAW, [(datetime(2026, 12, 15, 15, 0, tzinfo=WARSAW), None)]),
-    ("ro", "Data limită de depunere: 15.12.2026, ora 16:00", BUCHAREST, [(datetime(2026, 12, 15, 16, 0, tzinfo=BUCHAREST), None)]),
+    ("hu", "Beadási határidő: 2026. december 15. 12:00", BUDAPEST,
+     [(datetime(2026, 12, 15, 12, 0, tzinfo=BUDAPEST), None)]),
+    ("pl", "Termin składania wniosków: 15 grudnia 2026 r., godz. 15:00", WARSAW,
+     [(datetime(2026, 12, 15, 15, 0, tzinfo=WARSAW), None)]),
+    ("ro", "Data limită de depunere: 15.12.2026, ora 16:00", BUCHAREST,
+     [(datetime(2026, 12, 15, 16, 0, tzinfo=BUCHAREST), None)]),
     ("en", "Deadline: 29 Jan 2026 (16:00 Kyiv time); originally 30 Nov 2025, 15:00 CET.", BRUSSELS,
      [(datetime(2026, 1, 29, 16, 0, tzinfo=KYIV), None)]),
     ("en", "Published 1 October 2026. Applications accepted until 1 December 2026.", KYIV,
@@ -286,7 +295,8 @@ DEADLINE_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("language", "text", "tz", "expected"), DEADLINE_CASES, ids=[f"{c[0]}:{c[1][:40]}" for c in DEADLINE_CASES])
+@pytest.mark.parametrize(("language", "text", "tz", "expected"), DEADLINE_CASES,
+                         ids=[f"{c[0]}:{c[1][:40]}" for c in DEADLINE_CASES])
 def test_find_deadlines(language: str, text: str, tz: ZoneInfo, expected: list[tuple[datetime, str | None]]) -> None:
     assert [(d.at, d.label) for d in find_deadlines(text, tz, language)] == expected
 
@@ -300,8 +310,10 @@ def test_find_deadlines_merges_repeats_and_prefers_the_timed_one() -> None:
 
 
 def test_find_deadlines_yearless_only_when_nothing_dated() -> None:
-    assert find_deadlines("Rok za prijavu: 15. decembar", BELGRADE, "sr-Latn") == [Deadline(at=None, raw="15. decembar")]
-    assert [d.raw for d in find_deadlines("Rok: 15. decembar; rok: 20. decembar 2026.", BELGRADE)] == ["20. decembar 2026"]
+    assert find_deadlines("Rok za prijavu: 15. decembar", BELGRADE, "sr-Latn") == [
+        Deadline(at=None, raw="15. decembar")]
+    assert [d.raw for d in find_deadlines("Rok: 15. decembar; rok: 20. decembar 2026.", BELGRADE)] == [
+        "20. decembar 2026"]
 
 
 def test_find_deadlines_none_in_text_without_deadline() -> None:
@@ -314,13 +326,16 @@ def test_find_deadlines_none_in_text_without_deadline() -> None:
 OPENING_CASES = [
     ("en", DANUBE, BELGRADE, datetime(2023, 11, 2, 0, 0, tzinfo=BELGRADE), "2 November 2023"),
     ("en", INTERREG_EU, BRUSSELS, datetime(2025, 9, 17, 0, 0, tzinfo=BRUSSELS), "17 September 2025"),
-    ("uk", "Прийом заявок з 1 грудня 2026 року до 15 січня 2027 року", KYIV, datetime(2026, 12, 1, 0, 0, tzinfo=KYIV), "1 грудня 2026 року"),
-    ("sr-Latn", "Početak prijava: 01.12.2026. u 10:00", BELGRADE, datetime(2026, 12, 1, 10, 0, tzinfo=BELGRADE), "01.12.2026. u 10:00"),
+    ("uk", "Прийом заявок з 1 грудня 2026 року до 15 січня 2027 року", KYIV, datetime(2026, 12, 1, 0, 0, tzinfo=KYIV),
+     "1 грудня 2026 року"),
+    ("sr-Latn", "Početak prijava: 01.12.2026. u 10:00", BELGRADE, datetime(2026, 12, 1, 10, 0, tzinfo=BELGRADE),
+     "01.12.2026. u 10:00"),
     ("pl", "Nabór od 1 grudnia 2026 r.", WARSAW, datetime(2026, 12, 1, 0, 0, tzinfo=WARSAW), "1 grudnia 2026 r."),
 ]
 
 
-@pytest.mark.parametrize(("language", "text", "tz", "at", "raw"), OPENING_CASES, ids=[f"{c[0]}:{c[1][:30]}" for c in OPENING_CASES])
+@pytest.mark.parametrize(("language", "text", "tz", "at", "raw"), OPENING_CASES,
+                         ids=[f"{c[0]}:{c[1][:30]}" for c in OPENING_CASES])
 def test_find_opening(language: str, text: str, tz: ZoneInfo, at: datetime, raw: str) -> None:
     opening = find_opening(text, tz, language)
     assert opening is not None

@@ -18,15 +18,18 @@ KYIV = ZoneInfo("Europe/Kyiv")
 
 @pytest.mark.parametrize(("text", "section"), [
     ("Конкурс для громад.\nМета: підтримка людей з інвалідністю.\n\nХто може подати заявку:\n"
-     "- громадські організації, зареєстровані в Україні;\n- органи місцевого самоврядування.\n\nБюджет:\nдо 500 000 грн.",
+     "- громадські організації, зареєстровані в Україні;\n- органи місцевого самоврядування.\n\n"
+     "Бюджет:\nдо 500 000 грн.",
      "Хто може подати заявку:\n- громадські організації, зареєстровані в Україні;\n- органи місцевого самоврядування."),
     ("Poziv za projekte.\nPravo učešća imaju udruženja registrovana u Republici Srbiji.\nRok: 30. april 2028.",
      "Pravo učešća imaju udruženja registrovana u Republici Srbiji."),
     ("Јавни конкурс.\nПраво учешћа имају јединице локалне самоуправе са територије АП Војводине.",
      "Право учешћа имају јединице локалне самоуправе са територије АП Војводине."),
-    ("Eligibility\nOnly legal entities established in EU Member States and Ukraine are eligible.\n\nDeadline: 30 April 2028",
+    ("Eligibility\nOnly legal entities established in EU Member States and Ukraine are eligible.\n\n"
+     "Deadline: 30 April 2028",
      "Eligibility\nOnly legal entities established in EU Member States and Ukraine are eligible."),
-    ("Kto może składać wnioski:\n1. organizacje pozarządowe\n2. jednostki samorządu terytorialnego\n\nTermin: 15 maja 2027",
+    ("Kto może składać wnioski:\n1. organizacje pozarządowe\n2. jednostki samorządu terytorialnego\n\n"
+     "Termin: 15 maja 2027",
      "Kto może składać wnioski:\n1. organizacje pozarządowe\n2. jednostki samorządu terytorialnego"),
     ("Ki pályázhat?\nCivil szervezetek és önkormányzatok.\n\nHatáridő: 2027. május 15.",
      "Ki pályázhat?\nCivil szervezetek és önkormányzatok."),
@@ -59,7 +62,8 @@ def test_without_a_section_the_sentences_about_applying_are_read():
      "Municipalities and civil society organisations may apply. Deadline: 30 April 2028", ["local-government", "ngo"]),
     ("Проєкт покращить послуги для людей з інвалідністю та шкіл громади. Подати заявку можуть громадські організації.",
      ["ngo"]),
-    ("Podrška osobama sa invaliditetom i školama u opštinama Vojvodine. Pravo učešća imaju udruženja građana.", ["ngo"]),
+    ("Podrška osobama sa invaliditetom i školama u opštinama Vojvodine. Pravo učešća imaju udruženja građana.",
+     ["ngo"]),
     ("Usługi dla osób z niepełnosprawnościami w gminach. Wnioski mogą składać stowarzyszenia i fundacje.", ["ngo"]),
     ("Szolgáltatások fogyatékossággal élő személyeknek a településeken. Pályázhatnak: civil szervezetek.", ["ngo"]),
     ("Servicii pentru persoane cu dizabilități din comune. Pot aplica organizații neguvernamentale.", ["ngo"]),

@@ -23,11 +23,14 @@ FTP = "https://ec.europa.eu/info/funding-tenders/opportunities/portal/screen/opp
      "HORIZON-CL4-2027-HUMAN-04", ["HORIZON-CL4-2025-03-HUMAN-18"]),
     ("Call for proposals: civil society in Ukraine", "https://eeas.example.org/ua/1",
      "Local Calls for Proposals are published under the Framework. Reference: EuropeAid/187123/DD/ACT/UA. "
-     "It follows the earlier EuropeAid/180001/DD/ACT/UA.", "EuropeAid/187123/DD/ACT/UA", ["EuropeAid/180001/DD/ACT/UA"]),
-    ("Програма ЄС CERV: конкурс Town-Twinning", "https://granty.example.org.ua/cerv-town-twinning-2027/",  # a slug is no id
+     "It follows the earlier EuropeAid/180001/DD/ACT/UA.", "EuropeAid/187123/DD/ACT/UA",
+     ["EuropeAid/180001/DD/ACT/UA"]),
+    ("Програма ЄС CERV: конкурс Town-Twinning",
+     "https://granty.example.org.ua/cerv-town-twinning-2027/",  # a slug is no id
      "Громади можуть подати заявки на конкурс CERV-2027-CITIZENS-TOWN-TT.", "CERV-2027-CITIZENS-TOWN-TT", []),
     ("Конкурс для громад прикордоння", "https://gurt.example.org/news/1",
-     "Європейська Комісія оголосила конкурс HORIZON-MISS-2027-CIT-02 для міст і громад.", "HORIZON-MISS-2027-CIT-02", []),
+     "Європейська Комісія оголосила конкурс HORIZON-MISS-2027-CIT-02 для міст і громад.", "HORIZON-MISS-2027-CIT-02",
+     []),
     ("Drugi poziv za projekte", "https://interreg.example.rs/poziv",
      "Broj poziva: HUSRB/2701. Projekti iz prethodnog poziva HUSRB/1601 ne mogu se ponovo prijaviti.", "HUSRB/2701",
      ["HUSRB/1601"]),
@@ -50,7 +53,9 @@ def test_two_calls_quoting_one_topic_are_not_merged_by_it():
         facts = text_facts(text, KYIV, "en", title=title, url=url)
         return Call(uid=make_uid(source, "1"), source=source, native_id="1", title=title, url=url, **facts)
 
-    sandboxes = post("news", "AI sandboxes for municipalities", "A new call that builds on the CSA HORIZON-CL4-2025-03-HUMAN-18.")
-    skills = post("portal", "Digital skills for civil servants", "Training grants, in synergy with HORIZON-CL4-2025-03-HUMAN-18.")
+    sandboxes = post("news", "AI sandboxes for municipalities",
+                     "A new call that builds on the CSA HORIZON-CL4-2025-03-HUMAN-18.")
+    skills = post("portal", "Digital skills for civil servants",
+                  "Training grants, in synergy with HORIZON-CL4-2025-03-HUMAN-18.")
     assert sandboxes.call_id is None and skills.call_id is None
     assert all(len(group) == 1 for group in cluster([sandboxes, skills]))

@@ -48,7 +48,8 @@ AMOUNT_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("language", "text", "value", "currency", "raw"), AMOUNT_CASES, ids=[f"{c[0]}:{c[1]}" for c in AMOUNT_CASES])
+@pytest.mark.parametrize(("language", "text", "value", "currency", "raw"), AMOUNT_CASES,
+                         ids=[f"{c[0]}:{c[1]}" for c in AMOUNT_CASES])
 def test_parse_amount(language: str, text: str, value: str, currency: str, raw: str) -> None:
     assert parse_amount(text) == Amount(Decimal(value), currency, raw)
 
@@ -75,7 +76,8 @@ def test_parse_amount_none(language: str, text: str) -> None:
 
 BUDGET_CASES = [
     # (language, text, value, currency)
-    ("en", "The total available EU contribution for the call is EUR 28.5 million, to support projects.", "28500000", "EUR"),
+    ("en", "The total available EU contribution for the call is EUR 28.5 million, to support projects.", "28500000",
+     "EUR"),
     ("en", "Budget of the call: 81,11 MEUR. Grants from 200 000 to 2 500 000 EUR.", "81110000", "EUR"),
     ("en", "Grants of up to EUR 60 000 per project. Total budget: EUR 2 million.", "2000000", "EUR"),
     ("en", "Total funding available: $1,200,000", "1200000", "USD"),
@@ -83,7 +85,8 @@ BUDGET_CASES = [
     ("en", "Available funds: € 4.2 million", "4200000", "EUR"),
     ("uk", "Загальний обсяг фінансування конкурсу становить 5 млн грн.", "5000000", "UAH"),
     ("uk", "Бюджет програми – 1 500 000 гривень", "1500000", "UAH"),
-    ("sr-Latn", "Ukupan iznos sredstava je 10.000.000,00 dinara, a po projektu najviše 500.000,00 dinara.", "10000000", "RSD"),
+    ("sr-Latn", "Ukupan iznos sredstava je 10.000.000,00 dinara, a po projektu najviše 500.000,00 dinara.", "10000000",
+     "RSD"),
     ("sr-Cyrl", "Укупан износ средстава: 10.000.000,00 динара.", "10000000", "RSD"),
     ("pl", "Budżet naboru wynosi 2 mln zł.", "2000000", "PLN"),
     ("hu", "A pályázati keret 30 millió Ft.", "30000000", "HUF"),
@@ -91,7 +94,8 @@ BUDGET_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("language", "text", "value", "currency"), BUDGET_CASES, ids=[f"{c[0]}:{c[1][:40]}" for c in BUDGET_CASES])
+@pytest.mark.parametrize(("language", "text", "value", "currency"), BUDGET_CASES,
+                         ids=[f"{c[0]}:{c[1][:40]}" for c in BUDGET_CASES])
 def test_find_budget(language: str, text: str, value: str, currency: str) -> None:
     budget = find_budget(text)
     assert budget is not None
@@ -122,7 +126,8 @@ RANGE_CASES = [
     ("uk", "Розмір гранту: від 100 000 до 500 000 грн", "100000", "500000", "UAH"),
     ("uk", "Максимальна сума гранту – 500 000 грн, мінімальна – 50 000 грн.", "50000", "500000", "UAH"),
     ("uk", "Гранти до 1,5 млн грн на проєкт", None, "1500000", "UAH"),
-    ("sr-Latn", "Ukupan iznos sredstava je 10.000.000,00 dinara, a po projektu najviše 500.000,00 dinara.", None, "500000", "RSD"),
+    ("sr-Latn", "Ukupan iznos sredstava je 10.000.000,00 dinara, a po projektu najviše 500.000,00 dinara.", None,
+     "500000", "RSD"),
     ("sr-Latn", "od 100.000 do 500.000 dinara", "100000", "500000", "RSD"),
     ("sr-Cyrl", "од 100.000 до 500.000 динара", "100000", "500000", "RSD"),
     ("pl", "Maksymalna kwota dofinansowania: 200 000 zł", None, "200000", "PLN"),
@@ -131,7 +136,8 @@ RANGE_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("language", "text", "low", "high", "currency"), RANGE_CASES, ids=[f"{c[0]}:{c[1][:40]}" for c in RANGE_CASES])
+@pytest.mark.parametrize(("language", "text", "low", "high", "currency"), RANGE_CASES,
+                         ids=[f"{c[0]}:{c[1][:40]}" for c in RANGE_CASES])
 def test_find_grant_range(language: str, text: str, low: str | None, high: str | None, currency: str) -> None:
     got_low, got_high = find_grant_range(text)
     assert (got_low.value if got_low else None) == (Decimal(low) if low else None)
@@ -166,10 +172,12 @@ COFINANCING_CASES = [
     ("en", "Applicants must provide an own contribution of 10%.", "0.9", "own contribution of 10%"),
     ("en", "The grant covers up to 80% of eligible costs; co-financing 20%", "0.8", "co-financing 20%"),
     ("uk", "співфінансування 10%", "0.9", "співфінансування 10%"),  # applicant's share
-    ("uk", "Співфінансування з боку Програми становить до 90% прийнятних витрат", "0.9", "Співфінансування з боку Програми становить до 90%"),
+    ("uk", "Співфінансування з боку Програми становить до 90% прийнятних витрат", "0.9",
+     "Співфінансування з боку Програми становить до 90%"),
     ("uk", "Власний внесок заявника – не менше 20%", "0.8", "Власний внесок заявника – не менше 20%"),
     ("sr-Latn", "sufinansiranje do 85%", "0.85", "sufinansiranje do 85%"),
-    ("sr-Latn", "Obavezno sufinansiranje od strane podnosioca prijave od najmanje 15%.", "0.85", "sufinansiranje od strane podnosioca prijave od najmanje 15%"),
+    ("sr-Latn", "Obavezno sufinansiranje od strane podnosioca prijave od najmanje 15%.", "0.85",
+     "sufinansiranje od strane podnosioca prijave od najmanje 15%"),
     ("sr-Cyrl", "суфинансирање до 85%", "0.85", "суфинансирање до 85%"),
     ("pl", "dofinansowanie 85%", "0.85", "dofinansowanie 85%"),
     ("pl", "Wkład własny: minimum 15%", "0.85", "Wkład własny: minimum 15%"),
@@ -184,7 +192,8 @@ COFINANCING_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("language", "text", "share", "raw"), COFINANCING_CASES, ids=[f"{c[0]}:{c[1][:40]}" for c in COFINANCING_CASES])
+@pytest.mark.parametrize(("language", "text", "share", "raw"), COFINANCING_CASES,
+                         ids=[f"{c[0]}:{c[1][:40]}" for c in COFINANCING_CASES])
 def test_find_cofinancing(language: str, text: str, share: str | None, raw: str | None) -> None:
     assert find_cofinancing(text) == ((Decimal(share) if share else None), raw)
 

@@ -41,7 +41,8 @@ def test_other_futures_are_not_a_call_to_come(text):
 
 
 def test_a_planned_call_without_dates_is_forthcoming():
-    facts = text_facts("Interreg NEXT: the second call is expected to be launched in the second half of 2027.", KYIV, "en")
+    facts = text_facts("Interreg NEXT: the second call is expected to be launched in the second half of 2027.", KYIV,
+                       "en")
     assert facts["status"] is Status.FORTHCOMING
 
 

@@ -27,7 +27,8 @@ def test_a_child_started_with_child_env_reads_the_same_instant():
 
 def test_children_of_children_follow_through_the_inherited_environment():
     inner = "from datetime import datetime, UTC; print(datetime.now(UTC).isoformat())"
-    code = f"import subprocess, sys; print(subprocess.run([sys.executable, '-c', {inner!r}], capture_output=True, text=True).stdout)"
+    code = (f"import subprocess, sys; print(subprocess.run([sys.executable, '-c', {inner!r}], "
+            "capture_output=True, text=True).stdout)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     grandchild = datetime.fromisoformat(done.stdout.strip())
     assert abs(grandchild - datetime.now(UTC)) < timedelta(seconds=30)

@@ -54,7 +54,8 @@ def crawl(spider: GrantsGovSpider) -> list:
 
 def api_response(url: str, body: bytes | str, request_body: dict | None = None) -> TextResponse:
     request = Request(url, method="POST", body=json.dumps(request_body or {}))
-    return TextResponse(url=url, body=body if isinstance(body, bytes) else body.encode(), encoding="utf-8", request=request)
+    return TextResponse(url=url, body=body if isinstance(body, bytes) else body.encode(), encoding="utf-8",
+                        request=request)
 
 
 def page_json(name: str) -> dict:
@@ -217,7 +218,8 @@ def test_midnight_due_date_is_a_date_that_lasts_the_whole_day():
     assert (whole_day.day, whole_day.clock, whole_day.zone) == (date(2026, 8, 3), None, "America/New_York")
     assert whole_day.at == datetime(2026, 8, 3, 23, 59, 59, tzinfo=NEW_YORK)
     stated = due_deadline("Aug 03, 2026 12:00:00 AM EDT", time(17, 0))
-    assert (stated.day, stated.clock, stated.at) == (date(2026, 8, 3), time(17, 0), datetime(2026, 8, 3, 17, 0, tzinfo=NEW_YORK))
+    assert (stated.day, stated.clock, stated.at) == (
+        date(2026, 8, 3), time(17, 0), datetime(2026, 8, 3, 17, 0, tzinfo=NEW_YORK))
     timed = due_deadline("Aug 03, 2026 03:00:00 PM EDT", time(17, 0))
     assert (timed.clock, timed.at) == (time(15, 0), datetime(2026, 8, 3, 15, 0, tzinfo=NEW_YORK))
     assert due_deadline("soon").at is None
@@ -231,7 +233,8 @@ def test_us_date(raw, expected):
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("Electronically submitted applications must be submitted no later than 11:59 p.m., ET, on the listed date.", time(23, 59)),
+        ("Electronically submitted applications must be submitted no later than 11:59 p.m., ET, on the listed date.",
+         time(23, 59)),
         ("Applications are due no later than 5:00 p.m. Eastern Time.", time(17, 0)),
         ("Due at 12 PM EST.", time(12, 0)),
         ("Applications must be received by 17:00 Kyiv time.", None),
@@ -243,14 +246,17 @@ def test_stated_time(text, expected):
     assert stated_time(text) == expected
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("1200000", Decimal(1200000)), ("1,200,000", Decimal(1200000)), ("0", None), ("", None), ("none", None), ("NaN", None), (None, None)])
+@pytest.mark.parametrize(("raw", "expected"), [("1200000", Decimal(1200000)), ("1,200,000", Decimal(1200000)),
+                                               ("0", None), ("", None), ("none", None), ("NaN", None), (None, None)])
 def test_amount(raw, expected):
     assert amount(raw) == expected
 
 
 def test_applicant_types_map_to_the_controlled_list():
-    assert applicant_types([{"id": "12"}, {"id": "13"}, {"id": "02"}, {"id": "07"}, {"id": "25"}]) == ["ngo", "local-government"]
-    assert {"ngo", "local-government", "regional-government", "university", "sme", "individual"} <= set(applicant_types([{"id": "99"}]))
+    assert applicant_types([{"id": "12"}, {"id": "13"}, {"id": "02"}, {"id": "07"}, {"id": "25"}]) == [
+        "ngo", "local-government"]
+    assert {"ngo", "local-government", "regional-government", "university", "sme", "individual"} <= set(
+        applicant_types([{"id": "99"}]))
     assert applicant_types(None) == []
 
 
@@ -273,7 +279,8 @@ DOMESTIC = {"agencyCode": "HHS-ACL", "agency": "Administration for Community Liv
 @pytest.mark.parametrize(
     ("hit", "detail", "expected"),
     [
-        ({"agencyCode": "DOS-UKR", "agency": "U.S. Mission to Ukraine"}, detail_with("Foreign entities are not eligible."), True),
+        ({"agencyCode": "DOS-UKR", "agency": "U.S. Mission to Ukraine"},
+         detail_with("Foreign entities are not eligible."), True),
         ({"agencyCode": "DOS-SRB", "agency": "U.S. Embassy Belgrade"}, detail_with(), True),
         (DOMESTIC, detail_with("Foreign entities are not eligible to compete for awards.", ("99",)), False),
         (DOMESTIC, detail_with("U.S.-based and foreign-based non-profit organizations are eligible."), True),
@@ -366,7 +373,8 @@ def test_crawl_then_export_json(replay, gg_config):
 @pytest.mark.crawl
 @pytest.mark.parametrize("kind", ["500", "api-error"])
 def test_failing_search_is_recorded_and_loses_nothing(replay, tmp_path, kind):
-    config = write_config(tmp_path, extra='[sources.grants-gov]\ntimeout = 1\nretries = 1\n[sources.grants-gov.options]\nrows = 3\n')
+    config = write_config(
+        tmp_path, extra='[sources.grants-gov]\ntimeout = 1\nretries = 1\n[sources.grants-gov.options]\nrows = 3\n')
     good = replay(TREE)
     assert crawl_fixtures(config, good.url, "grants-gov").returncode == 0
     store = Store.open(load_config(config).database_url)
@@ -376,7 +384,8 @@ def test_failing_search_is_recorded_and_loses_nothing(replay, tmp_path, kind):
     if kind == "500":
         broken = exchange(SEARCH_URL, "Internal Server Error", method="POST", status=500)
     else:  # Grants.gov reports errors inside a 200 answer
-        broken = exchange(SEARCH_URL, '{"errorcode": 1, "msg": "Webservice Fails", "token": "", "data": {}}', method="POST")
+        broken = exchange(SEARCH_URL, '{"errorcode": 1, "msg": "Webservice Fails", "token": "", "data": {}}',
+                          method="POST")
     bad = replay(exchanges=[broken])
     result = crawl_fixtures(config, bad.url, "grants-gov")
     assert result.returncode == 0, result.log
@@ -415,7 +424,8 @@ def test_real_search_response(samples):
 @pytest.mark.samples
 def test_real_detail_response(samples):
     hit = json.loads((samples / "grants-gov" / "search2_posted.json").read_bytes())["data"]["oppHits"][0]
-    response = api_response(DETAIL_URL, (samples / "grants-gov" / "fetch_opportunity.json").read_bytes(), {"opportunityId": 361403})
+    response = api_response(DETAIL_URL, (samples / "grants-gov" / "fetch_opportunity.json").read_bytes(),
+                            {"opportunityId": 361403})
     # "Foreign entities are not eligible": dropped by default.
     assert list(make_spider().parse_detail(response, hit)) == []
 
@@ -424,7 +434,8 @@ def test_real_detail_response(samples):
     assert call.url == "https://www.grants.gov/search-results-detail/361403"
     assert call.funder == "Administration for Community Living"
     assert (call.kind, call.action_type, call.status.value) == ("grant", "Cooperative Agreement", "open")
-    assert (call.grant_min, call.grant_max, call.budget, call.currency) == (Decimal(1000000), Decimal(1200000), Decimal(3000000), "USD")
+    assert (call.grant_min, call.grant_max, call.budget, call.currency) == (
+        Decimal(1000000), Decimal(1200000), Decimal(3000000), "USD")
     assert call.expected_grants == 1
     # "12:00:00 AM" is the date only; the description states "11:59 p.m., ET".
     assert call.deadlines[0].at == datetime(2026, 8, 3, 23, 59, tzinfo=NEW_YORK)
@@ -432,7 +443,8 @@ def test_real_detail_response(samples):
     assert call.published_at == datetime(2026, 6, 22, 0, 0, tzinfo=NEW_YORK)
     assert call.updated_at == datetime(2026, 7, 14, 14, 12, 16, tzinfo=NEW_YORK)
     assert call.programme == "Developmental Disabilities Projects of National Significance"
-    assert set(call.applicant_types) == {"ngo", "university", "local-government", "school", "public-body", "regional-government"}
+    assert set(call.applicant_types) == {
+        "ngo", "university", "local-government", "school", "public-body", "regional-government"}
     assert call.eligible_countries == []
     assert '"The Secretary shall award grants' in call.eligibility_text and "&quot;" not in call.eligibility_text
     assert call.summary.startswith("This grant is funded under the Projects of National Significance")

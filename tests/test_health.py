@@ -40,7 +40,8 @@ def test_states_from_history(store):
         record(store, "grants-gov", day, 12, Outcome.OK)
     record(store, "eu-ftp", 4, 39, Outcome.OK)
     record(store, "gurt", 4, 0, Outcome.FAILED, "no calls found; the last successful run found 41")
-    record(store, "grants-gov", 4, 3, Outcome.DEGRADED, "only 3 call(s) found; the median of the last 4 successful runs is 12")
+    record(store, "grants-gov", 4, 3, Outcome.DEGRADED,
+           "only 3 call(s) found; the median of the last 4 successful runs is 12")
     store.start_run("stuck", T0 + timedelta(days=3))
     health = by_slug(store, T0 + timedelta(days=5))
 

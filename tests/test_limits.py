@@ -7,7 +7,7 @@ from ``../shared/samples`` and is skipped without it.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from scrapy.http import TextResponse
@@ -21,7 +21,7 @@ from spiders.eu_ftp import EuFtpSpider
 
 SEARCH = "https://api.tech.ec.europa.eu/search-api/prod/rest/search"
 
-NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 UKRAINIAN = ["volyn", "lviv", "zakarpattia", "ivano-frankivsk", "rivne", "ternopil", "chernivtsi", "odesa"]
 EU27 = {"AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT", "LV", "LT", "LU",
         "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"}
@@ -72,7 +72,8 @@ def test_the_label_of_a_list_is_not_a_grouping():
 
 
 def test_associated_countries_are_resolved_per_programme():
-    limit = one("Participation is limited to entities established in Member States and countries associated to Horizon Europe.")
+    limit = one("Participation is limited to entities established in Member States and countries associated to "
+                "Horizon Europe.")
     assert limit.associated
     assert limit.admits("UA", associated=True) is True
     assert limit.admits("UA", associated=False) is False
@@ -201,7 +202,8 @@ def test_the_region_listed_by_the_call_itself_stands():
 def test_real_topic_limited_to_other_countries_is_not_eligible_anywhere(samples):
     body = (samples / "eu-ftp-sedia" / "nmmonteiro__eu_api_response.json").read_bytes()
     response = TextResponse(url=SEARCH + "?pageNumber=1", body=body, encoding="utf-8")
-    topics = [item for item in EuFtpSpider.for_source(load_config().source("eu-ftp")).parse(response, page=1) if hasattr(item, "uid")]
+    topics = [item for item in EuFtpSpider.for_source(load_config().source("eu-ftp")).parse(response, page=1)
+              if hasattr(item, "uid")]
     topic = next(t for t in topics if t.call_id == "HORIZON-CL4-2025-04-DATA-03")
     # Dated as open, so that only eligibility can keep it out of the digest.
     topic = topic.model_copy(update={"status": None, "deadlines": [Deadline(at=NOW + timedelta(days=40), raw="test")]})
@@ -261,9 +263,12 @@ def test_a_feed_items_limit_reaches_the_store(replay, tmp_path):
 
 
 def test_where_conditions_are_given_apart_the_description_does_not_limit():
-    item = call("Urban pilots for climate-neutral cities", "Eligible countries: as described in Annex B of the Work Programme.",
+    item = call("Urban pilots for climate-neutral cities",
+                "Eligible countries: as described in Annex B of the Work Programme.",
                 programme_id="horizon-europe",
-                summary="Pilots will take place only in cities of EU Member States that signed the Climate City Contract.")
+                summary="Pilots will take place only in cities of EU Member States that signed the Climate City "
+                        "Contract.")
     assert verdicts(item)["lviv"].eligibility is Eligibility.ELIGIBLE
-    without = item.model_copy(update={"eligibility_text": None, "summary": "Only legal entities established in EU Member States are eligible."})
+    without = item.model_copy(update={"eligibility_text": None,
+                                      "summary": "Only legal entities established in EU Member States are eligible."})
     assert verdicts(without)["lviv"].eligibility is Eligibility.NOT_ELIGIBLE

@@ -101,6 +101,7 @@ status = "withdrawn"
     assert corrected["summary"] == "Deadline corrected by the editor after the info day."
     assert corrected["budget"] == "6000000"  # what the editor did not say still comes from the portal
     assert {p["source"] for p in corrected["provenance"]} == {"manual", "eu-ftp"}
-    assert corrected["uid"].startswith("eu-ftp:")  # a correction keeps the crawled call's identity (feed ids, editor controls)
+    # a correction keeps the crawled call's identity (feed ids, editor controls)
+    assert corrected["uid"].startswith("eu-ftp:")
     assert "HORIZON-CL5-2027-D3-01" not in by_call_id  # withdrawn with its crawled twin
     assert len(calls) == 5  # the portal's six calls less the withdrawn one; both manual entries merged into their twins

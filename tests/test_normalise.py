@@ -56,7 +56,8 @@ def test_undecided_text_keeps_the_source_language():
 
 
 def test_markup_is_stripped_from_title_and_summary():
-    got = normalise(call(title="<b>Grants</b> for <script>alert(1)</script>hromadas", summary="<p>Text <img src=x onerror=alert(1)></p>"), NOW)
+    got = normalise(call(title="<b>Grants</b> for <script>alert(1)</script>hromadas",
+                         summary="<p>Text <img src=x onerror=alert(1)></p>"), NOW)
     assert got.title == "Grants for hromadas"
     assert got.summary == "Text"
 
@@ -74,7 +75,8 @@ def test_status_derived_where_the_source_is_silent(fields, status):
     assert normalise(call(**fields), NOW).status == status
 
 
-PASSED, AHEAD = Deadline(at=NOW - timedelta(days=100), raw="Aug 15, 2026"), Deadline(at=NOW + timedelta(days=9), raw="soon")
+PASSED, AHEAD = (Deadline(at=NOW - timedelta(days=100), raw="Aug 15, 2026"),
+                 Deadline(at=NOW + timedelta(days=9), raw="soon"))
 
 
 @pytest.mark.parametrize(

@@ -7,8 +7,8 @@ from scrapy.utils.test import get_crawler
 
 from calls.schema import Call
 from calls.store import Outcome
-from pipelines.runs import judge
 from pipelines.normalise import InvalidCall, NormalisePipeline
+from pipelines.runs import judge
 
 
 @pytest.fixture
@@ -49,8 +49,10 @@ def test_invalid_items_are_dropped_and_counted(pipeline, item, reason):
     ("stats", "reason", "previous", "outcome", "why"),
     [
         ({"item_scraped_count": 5}, "finished", None, Outcome.OK, None),
-        ({"item_scraped_count": 5, "grantdigest/errors": 2, "downloader/response_status_count/503": 2}, "finished", 5, Outcome.DEGRADED, "HTTP 503"),
-        ({"grantdigest/errors": 1, "spider_exceptions/SourceFormatError": 1}, "finished", None, Outcome.FAILED, "SourceFormatError"),
+        ({"item_scraped_count": 5, "grantdigest/errors": 2, "downloader/response_status_count/503": 2}, "finished", 5,
+         Outcome.DEGRADED, "HTTP 503"),
+        ({"grantdigest/errors": 1, "spider_exceptions/SourceFormatError": 1}, "finished", None, Outcome.FAILED,
+         "SourceFormatError"),
         ({}, "finished", 12, Outcome.FAILED, "last successful run found 12"),
         ({}, "finished", None, Outcome.DEGRADED, "no calls found"),
         ({"item_scraped_count": 3}, "shutdown", None, Outcome.FAILED, "ended early: shutdown"),

@@ -8,17 +8,16 @@ import re
 from datetime import date, timedelta
 
 import pytest
+from eval import evaluate
+from test_classify import NOW, make_call
 
 from calls.reasons import Names, Reason, Term, decode, encode
 from calls.regions import default_programme_areas, default_regions
 from calls.schema import Deadline
-from digest.templating import jinja_env
 from digest.i18n import LANGUAGES, translations
 from digest.reasons import say, term
+from digest.templating import jinja_env
 from pipelines.classify import classify, classify_all
-
-from eval import evaluate
-from test_classify import NOW, make_call
 
 UKRAINE = Names({"uk": "Україна", "sr-Latn": "Ukrajina", "sr-Cyrl": "Украјина", "en": "Ukraine"})
 LEFTOVER = re.compile(r"%\(\w+\)[sd]")
@@ -51,7 +50,8 @@ def test_reasons_survive_json_and_pickle_whole():
                     how=Reason("keywords: %(words)s", words=("енергоефективн", "solar")))
     again = decode(json.loads(json.dumps(encode(reason))))
     assert isinstance(again, Reason) and again == reason and again.msgid == reason.msgid
-    assert say(again, "uk") == say(reason, "uk") == "відповідає пріоритету «енергоефективність» (ключові слова: енергоефективн, solar)"
+    assert say(again, "uk") == say(reason, "uk") == (
+        "відповідає пріоритету «енергоефективність» (ключові слова: енергоефективн, solar)")
     dated = Reason("call is closed (deadline passed on %(date)s)", date=date(2026, 10, 5))
     assert decode(encode(dated)).params["date"] == date(2026, 10, 5)
     named = decode(encode(Reason("call is open to applicants from %(country)s", country=UKRAINE)))

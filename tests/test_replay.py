@@ -23,7 +23,8 @@ def fetch(url, data=None, headers=None):
 
 def test_get_by_host_path_and_query(replay):
     server = replay(exchanges=[
-        exchange("https://site.org/news/?page=2", "page two", headers={"Content-Type": "text/html; charset=windows-1251"}),
+        exchange("https://site.org/news/?page=2", "page two",
+                 headers={"Content-Type": "text/html; charset=windows-1251"}),
         exchange("https://site.org/news/", "page one"),
     ])
     assert fetch(f"{server.url}/site.org/news/")[2] == b"page one"
@@ -72,7 +73,8 @@ def test_slow_broken_and_truncated(replay):
 def test_tree_loading(tmp_path):
     (tmp_path / "a").mkdir()
     (tmp_path / "a" / "feed.xml").write_bytes(b"<rss/>")
-    (tmp_path / "a" / "feed.xml.meta.json").write_text(json.dumps({"url": "https://x.org/feed?lang=uk", "headers": {"Content-Type": "application/rss+xml"}}))
+    (tmp_path / "a" / "feed.xml.meta.json").write_text(json.dumps({"url": "https://x.org/feed?lang=uk",
+                                                                   "headers": {"Content-Type": "application/rss+xml"}}))
     (tmp_path / "a" / "gone.meta.json").write_text(json.dumps({"url": "https://x.org/gone", "status": 404}))
     loaded = {e.path: e for e in load_tree(tmp_path)}
     assert loaded["/feed"].body == b"<rss/>" and loaded["/feed"].query == {"lang": "uk"}

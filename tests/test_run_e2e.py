@@ -28,7 +28,8 @@ from calls.testing import write_config
 SOURCES = ("eu-ftp", "euinfo-rs", "house-of-europe", "vojvodina-region")
 BROKEN = "euinfo-rs"
 EMPTY_LISTING = exchange("https://euinfo.rs/wp-json/wp/v2/posts?page=1", "[]",
-                         headers={"Content-Type": "application/json; charset=UTF-8", "X-WP-Total": "0", "X-WP-TotalPages": "0"})
+                         headers={"Content-Type": "application/json; charset=UTF-8", "X-WP-Total": "0",
+                                  "X-WP-TotalPages": "0"})
 
 pytestmark = pytest.mark.crawl
 
@@ -106,14 +107,16 @@ def test_first_run_publishes_site_feeds_and_email_previews(runs):
     assert "Renewable energy communities in rural areas (IA)" in titles
     assert any(t.startswith("Otvoren poziv za projekte prekogranične") for t in titles)
     previews = sorted(p.name for p in (data / "email-preview").glob("*.eml"))
-    assert any(n.endswith("-lviv-uk.eml") for n in previews) and any(n.endswith("-vojvodina-sr-Cyrl.eml") for n in previews)
+    assert (any(n.endswith("-lviv-uk.eml") for n in previews)
+            and any(n.endswith("-vojvodina-sr-Cyrl.eml") for n in previews))
     assert "Otvoren poziv za projekte prekogranične" in first_preview and BROKEN not in first_preview
 
 
 def test_progress_is_plain_lines_when_not_on_a_terminal(runs):
     _, first, _, _, _ = runs
     lines = first.stdout.splitlines()
-    for stage in ("crawl every enabled source", "publish the site and feeds", "prepare the emails", "check source health"):
+    for stage in ("crawl every enabled source", "publish the site and feeds", "prepare the emails",
+                  "check source health"):
         assert any(line.endswith(f" {stage}: started") for line in lines), stage
         assert any(f" {stage}: done in " in line for line in lines), stage
     assert "\x1b[" not in first.stdout  # no colour codes in a log
@@ -167,9 +170,8 @@ def test_the_editor_is_alerted_by_email(runs, inbox):
 
 
 def test_progress_on_a_terminal_numbers_the_stages_with_their_time():
-    from click.testing import CliRunner
-
     import click
+    from click.testing import CliRunner
 
     from digest.cli import Stages
 

@@ -32,7 +32,8 @@ def test_judge_against_the_median(items, history, outcome, why):
 
 @pytest.mark.parametrize(
     ("kept", "invalid", "outcome"),
-    [(10, 2, Outcome.OK), (10, 3, Outcome.DEGRADED), (8, 2, Outcome.OK), (7, 2, Outcome.DEGRADED), (1, 5, Outcome.DEGRADED)],
+    [(10, 2, Outcome.OK), (10, 3, Outcome.DEGRADED), (8, 2, Outcome.OK), (7, 2, Outcome.DEGRADED),
+     (1, 5, Outcome.DEGRADED)],
 )
 def test_judge_invalid_ratio(kept, invalid, outcome):
     """More than 20% of all items (kept + dropped) invalid is degraded: 2 of 12 is fine, 3 of 13 is not."""
@@ -56,7 +57,8 @@ def test_usual_items():
 def test_ok_history_reads_ok_runs_before_the_current_one(tmp_path):
     store = Store.open(f"sqlite:///{tmp_path / 'runs.db'}")
     ids = []
-    for day, (items, outcome) in enumerate([(30, Outcome.OK), (2, Outcome.DEGRADED), (33, Outcome.OK), (0, Outcome.FAILED)]):
+    for day, (items, outcome) in enumerate([(30, Outcome.OK), (2, Outcome.DEGRADED), (33, Outcome.OK),
+                                            (0, Outcome.FAILED)]):
         run = store.start_run("eu-ftp", T0 + timedelta(days=day))
         store.finish_run(run, items=items, invalid=0, errors=0, outcome=outcome)
         ids.append(run)

@@ -71,7 +71,8 @@ def stored_rows(config) -> list[tuple[str, float]]:
     engine = sa.create_engine(config.database_url)
     try:
         with engine.connect() as conn:
-            return [tuple(r) for r in conn.execute(sa.text(f"SELECT id, next_run_time FROM {JOBSTORE_TABLE} ORDER BY id"))]
+            return [tuple(r)
+                    for r in conn.execute(sa.text(f"SELECT id, next_run_time FROM {JOBSTORE_TABLE} ORDER BY id"))]
     finally:
         engine.dispose()
 
@@ -183,8 +184,8 @@ def test_run_missed_beyond_the_grace_time_is_skipped(workdir, stopping):
     assert not (workdir / "public").exists()
 
 
-@pytest.mark.parametrize("schedule", ['crawl = "every day"\n', 'timezone = "Mars/Olympus"\n', 'weekly = "0 7 * * mon"\n',
-                                      'sources = "eu-ftp"\n'])
+@pytest.mark.parametrize("schedule", ['crawl = "every day"\n', 'timezone = "Mars/Olympus"\n',
+                                      'weekly = "0 7 * * mon"\n', 'sources = "eu-ftp"\n'])
 def test_bad_schedule_is_a_config_error(workdir, schedule):
     with pytest.raises(ConfigError, match=r"\[schedule\]"):
         build_scheduler(make_config(workdir, schedule), scheduler_class=BackgroundScheduler)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -59,7 +59,8 @@ def test_naive_deadline_is_refused():
         Deadline(at=datetime(2026, 1, 1), raw="1.1.2026")
 
 
-@pytest.mark.parametrize(("field", "value"), [("currency", "eur"), ("currency", "EURO"), ("cofinancing_rate", Decimal("1.5"))])
+@pytest.mark.parametrize(("field", "value"), [("currency", "eur"), ("currency", "EURO"),
+                                              ("cofinancing_rate", Decimal("1.5"))])
 def test_bad_values_are_refused(field, value):
     with pytest.raises(ValidationError):
         Call(uid="s:1", source="s", native_id="1", title="t", url="https://x.org", **{field: value})
@@ -72,7 +73,7 @@ def test_unknown_fields_are_refused():
 
 def test_hash_ignores_bookkeeping_but_not_content():
     call = full_call()
-    seen = call.model_copy(update={"last_seen": datetime.now(timezone.utc), "content_hash": "x"})
+    seen = call.model_copy(update={"last_seen": datetime.now(UTC), "content_hash": "x"})
     assert seen.compute_hash() == call.compute_hash()
     moved = call.model_copy(update={"deadlines": [Deadline(at=datetime(2027, 2, 1, tzinfo=KYIV), raw="1.2.2027")]})
     assert moved.compute_hash() != call.compute_hash()

@@ -41,7 +41,8 @@ IN_WEEK_52 = datetime(2026, 12, 23, 10, 0, tzinfo=UTC)  # 2027-01-15 and -20 dea
 
 ENERGY = "eu-ftp:HORIZON-CL5-2027-D3-01"  # deadline 2027-01-20 17:00 CET
 MUNICIPAL = "eu-ftp:45012345"  # deadline 2027-01-15 17:00 CET
-DIGITAL = "eu-ftp:DIGITAL-2027-EDIH-UA-01"  # deadline 2027-03-12; "Only legal entities established in EU Member States and Ukraine"
+# deadline 2027-03-12; "Only legal entities established in EU Member States and Ukraine"
+DIGITAL = "eu-ftp:DIGITAL-2027-EDIH-UA-01"
 TWINNING = "eu-ftp:CERV-2027-CITIZENS-TOWN-TT"  # deadline 2027-02-10
 EUROPEAID = "eu-ftp:EuropeAid/187123/DD/ACT/UA"  # Ukraine only: not eligible in Vojvodina
 MISSION = "eu-ftp:HORIZON-MISS-2027-CIT-02"  # low tier everywhere
@@ -153,7 +154,8 @@ def test_first_week_everything_shown_is_new(week49):
     verdicts = week49.classifications()
     for region in REGIONS.values():
         digest = select_digest(week49, region, IN_WEEK_49)
-        expected = {uid for uid, found in verdicts.items() for c in found if c.region == region.id and c.tier in ("top", "relevant")}
+        expected = {uid for uid, found in verdicts.items() for c in found
+                    if c.region == region.id and c.tier in ("top", "relevant")}
         assert set(uids(digest.new)) == expected, region.id
         assert MISSION not in listed(digest)
 

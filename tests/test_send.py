@@ -41,8 +41,17 @@ from digest.cli import cli
 from digest.i18n import translations
 from digest.select import select_digest
 from digest.send import (
-    SENDING, ConnectionFailure, Ledger, Mailer, NotApproved, PermanentFailure, SendError, TemporaryFailure,
-    for_themes, message_id_for, send_digests,
+    SENDING,
+    ConnectionFailure,
+    Ledger,
+    Mailer,
+    NotApproved,
+    PermanentFailure,
+    SendError,
+    TemporaryFailure,
+    for_themes,
+    message_id_for,
+    send_digests,
 )
 from digest.subscribers import suppress, unsubscribe_token
 
@@ -115,7 +124,8 @@ class Inbox:
             return "451 4.3.0 the test refused this message"
         login = session.auth_data.login if isinstance(session.auth_data, LoginPassword) else None
         self.arrived.append(Arrived(envelope.mail_from, tuple(envelope.rcpt_tos), envelope.original_content,
-                                    tuple(session.peer), server.transport.get_extra_info("ssl_object") is not None, login))
+                                    tuple(session.peer), server.transport.get_extra_info("ssl_object") is not None,
+                                    login))
         if self.drop_after_each:
             asyncio.get_running_loop().call_later(0.05, server.transport.close)
         return "250 2.0.0 queued"
@@ -537,10 +547,12 @@ def test_tls_and_auth_with_the_password_from_the_environment(smtp, mailroom, tmp
     server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_tls.load_cert_chain(cert, key)
     if security == "starttls":
-        inbox, port = smtp(tls_context=server_tls, require_starttls=True, auth_required=True, authenticator=authenticator)
+        inbox, port = smtp(tls_context=server_tls, require_starttls=True, auth_required=True,
+                           authenticator=authenticator)
     else:
         # aiosmtpd only counts STARTTLS as TLS for AUTH; the connection here is TLS from the first byte
-        inbox, port = smtp(ssl_context=server_tls, auth_required=True, auth_require_tls=False, authenticator=authenticator)
+        inbox, port = smtp(ssl_context=server_tls, auth_required=True, auth_require_tls=False,
+                           authenticator=authenticator)
     monkeypatch.setenv("DIGEST_SMTP_PASSWORD", "pa55-word")
     room = mailroom(port, security=security, username="digest", password_env="DIGEST_SMTP_PASSWORD",
                     ca_file=cert, require_approval=False)
@@ -550,11 +562,12 @@ def test_tls_and_auth_with_the_password_from_the_environment(smtp, mailroom, tmp
     assert len({a.peer for a in inbox.arrived}) == 1
 
     monkeypatch.setenv("DIGEST_SMTP_PASSWORD", "wrong")
-    room = mailroom(port, folder=tmp_path / "second", security=security, username="digest", password_env="DIGEST_SMTP_PASSWORD",
-                    ca_file=cert, require_approval=False)
+    room = mailroom(port, folder=tmp_path / "second", security=security, username="digest",
+                    password_env="DIGEST_SMTP_PASSWORD", ca_file=cert, require_approval=False)
     other = room.store()
     refused = send_digests(room.config, other, now=IN_WEEK_49)
-    assert refused.sent == 0 and refused.failed == 0 and refused.aborted.startswith("535 authentication as digest refused: 5.7.8")
+    assert (refused.sent == 0 and refused.failed == 0
+            and refused.aborted.startswith("535 authentication as digest refused: 5.7.8"))
     assert [r.state for r in rows(other).values()] == ["pending"]  # nobody marked failed for a setup error
     monkeypatch.delenv("DIGEST_SMTP_PASSWORD")
     with pytest.raises(SendError, match=r"\$DIGEST_SMTP_PASSWORD"):
@@ -615,7 +628,8 @@ def test_failures_carry_the_servers_answer(smtp):
     with Mailer("127.0.0.1", port, security="none") as mailer:
         with pytest.raises(TemporaryFailure) as temporary:
             mailer.send(plain_message("busy@example.org"))
-        assert temporary.value.code == 421 and temporary.value.refused == {"busy@example.org": (421, "4.7.0 try again later")}
+        assert temporary.value.code == 421 and temporary.value.refused == {
+            "busy@example.org": (421, "4.7.0 try again later")}
         with pytest.raises(PermanentFailure) as permanent:
             mailer.send(plain_message("gone@example.org"))
         assert permanent.value.code == 550 and str(permanent.value) == "550 5.1.1 unknown user"
@@ -665,7 +679,8 @@ def test_run_sends_when_configured_and_approved(smtp, mailroom, capsys):
     inbox, port = smtp()
     room = mailroom(port, send=True)
     ctx = Context(str(room.config_path), None)
-    assert send_from_run(ctx, Stages(1, tty=False)) == 0 and inbox.arrived == []  # not approved: said, not an error of the run
+    # not approved: said, not an error of the run
+    assert send_from_run(ctx, Stages(1, tty=False)) == 0 and inbox.arrived == []
     assert "emails not sent: not approved" in capsys.readouterr().err
     now = dt.datetime.now(dt.UTC)
     for zone in ("Europe/Kyiv", "Europe/Belgrade"):

@@ -22,18 +22,18 @@ from pathlib import Path
 
 import frozen_clock
 import pytest
+from browser import axe_violations, horizontal_overflow
 from click.testing import CliRunner
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-from browser import axe_violations, horizontal_overflow
 from calls.config import load_config
+from calls.regions import configured_regions
 from calls.schema import Call, Deadline, Status, make_uid
 from calls.store import Outcome, Store
 from calls.testing import write_config
 from digest.cli import cli
 from digest.select import iso_week, select_digest
 from digest.site.slugs import call_slug
-from calls.regions import configured_regions
 from pipelines.consolidate import consolidate_configured
 
 pytestmark = pytest.mark.browser
@@ -166,7 +166,8 @@ def in_region(tiers, region: str) -> set[str]:
 def shown(page) -> set[str]:
     """The uids of the result items a reader sees."""
     return set(page.eval_on_selector_all(
-        "#results li.call", "els => els.filter(e => !e.hidden && e.getClientRects().length > 0).map(e => e.dataset.uid)"))
+        "#results li.call",
+        "els => els.filter(e => !e.hidden && e.getClientRects().length > 0).map(e => e.dataset.uid)"))
 
 
 def wait_shown(page, expected: set[str]) -> set[str]:
@@ -312,7 +313,8 @@ def assert_inert(page) -> None:
 
 def test_status_and_archive_show_what_the_store_holds(site, base, open_tab):
     tab = open_page(open_tab, base + "sr-Cyrl/status.html")
-    failed, ok = (tab.page.locator("main tbody tr", has=tab.page.locator("th", has_text=slug)) for slug in ("gurt", "eu-ftp"))
+    failed, ok = (tab.page.locator("main tbody tr", has=tab.page.locator("th", has_text=slug))
+                  for slug in ("gurt", "eu-ftp"))
     assert failed.count() == 1 and "HTTP 503 from the feed" in failed.inner_text()
     assert ok.count() == 1 and "HTTP 503" not in ok.inner_text()
     visit(tab, base + "uk/archive/index.html")
@@ -395,7 +397,8 @@ def test_keyboard_reaches_skip_link_first_then_the_filters(site, server, open_ta
     missing = [f for f in FILTERS if f not in reached]
     assert missing == [], f"not reachable with Tab in {stops} stops: {missing}"
     in_dom = page.eval_on_selector_all("#filters select, #filters input", "els => els.map(e => e.id)")
-    assert [f for f in reached if f in FILTERS] == [f for f in in_dom if f in FILTERS], "Tab order is not the page order"
+    assert [f for f in reached if f in FILTERS] == [f for f in in_dom if f in FILTERS], (
+        "Tab order is not the page order")
     assert_clean(tab)
 
 

@@ -19,7 +19,8 @@ T0 = datetime(2026, 11, 2, 6, 0, tzinfo=UTC)
 
 
 def call(n: int = 1, **fields) -> Call:
-    return Call(uid=f"src:{n}", source="src", native_id=str(n), title=f"Call {n}", url=f"https://example.org/{n}", **fields)
+    return Call(uid=f"src:{n}", source="src", native_id=str(n), title=f"Call {n}", url=f"https://example.org/{n}",
+                **fields)
 
 
 def store_urls():
@@ -77,12 +78,14 @@ def test_datetimes_come_back_aware(store):
 
 def test_run_records(store):
     first = store.start_run("eu-ftp", T0)
-    store.finish_run(first, items=5, invalid=1, errors=0, outcome=Outcome.OK, stats={"x": 1}, finished_at=T0 + timedelta(minutes=1))
+    store.finish_run(first, items=5, invalid=1, errors=0, outcome=Outcome.OK, stats={"x": 1},
+                     finished_at=T0 + timedelta(minutes=1))
     second = store.start_run("eu-ftp", T0 + timedelta(days=1))
     store.finish_run(second, items=0, invalid=0, errors=3, outcome=Outcome.FAILED, reason="HTTP 500")
     other = store.start_run("gurt", T0)
     last = store.last_runs()
-    assert last["eu-ftp"].id == second and last["eu-ftp"].outcome == Outcome.FAILED and last["eu-ftp"].reason == "HTTP 500"
+    assert (last["eu-ftp"].id == second and last["eu-ftp"].outcome == Outcome.FAILED
+            and last["eu-ftp"].reason == "HTTP 500")
     assert last["gurt"].id == other and last["gurt"].outcome == Outcome.RUNNING
     runs = store.runs("eu-ftp")
     assert [r.id for r in runs] == [second, first]
@@ -112,8 +115,10 @@ def test_change_hook_writes_events_in_the_same_transaction(store):
         return diff(previous, current)
 
     store.upsert(call(deadlines=[Deadline(at=datetime(2027, 1, 1, 17, tzinfo=UTC), raw="a")]), T0, on_change=hook)
-    store.upsert(call(deadlines=[Deadline(at=datetime(2027, 1, 1, 17, tzinfo=UTC), raw="a")]), T0 + timedelta(days=1), on_change=hook)
-    store.upsert(call(deadlines=[Deadline(at=datetime(2027, 2, 1, 17, tzinfo=UTC), raw="b")]), T0 + timedelta(days=2), on_change=hook)
+    store.upsert(call(deadlines=[Deadline(at=datetime(2027, 1, 1, 17, tzinfo=UTC), raw="a")]), T0 + timedelta(days=1),
+                 on_change=hook)
+    store.upsert(call(deadlines=[Deadline(at=datetime(2027, 2, 1, 17, tzinfo=UTC), raw="b")]), T0 + timedelta(days=2),
+                 on_change=hook)
     kinds = [(e.kind, e.at) for e in store.events("src:1")]
     assert kinds == [("new", T0), ("deadline-extended", T0 + timedelta(days=2))]
     assert store.events("src:1")[1].old == "2027-01-01T17:00:00+00:00"

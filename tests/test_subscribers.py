@@ -8,8 +8,16 @@ import pytest
 
 from calls.regions import load_regions
 from digest.subscribers import (
-    AddressError, Subscriber, SubscriberError, find_by_token, load_subscribers, load_suppressed, normalise_address,
-    suppress, unsubscribe_link, unsubscribe_token,
+    AddressError,
+    Subscriber,
+    SubscriberError,
+    find_by_token,
+    load_subscribers,
+    load_suppressed,
+    normalise_address,
+    suppress,
+    unsubscribe_link,
+    unsubscribe_token,
 )
 
 REGIONS = load_regions()
@@ -104,7 +112,8 @@ def test_missing_or_undecodable_file(tmp_path):
         load_subscribers(path, REGIONS)
 
 
-@pytest.mark.parametrize("bad", ["a@b", "a@@b.org", "a b@c.org", "ї@x.ua", "a@-x.org", "a@x.123", ".a@x.org", "a@x_y.org"])
+@pytest.mark.parametrize("bad", ["a@b", "a@@b.org", "a b@c.org", "ї@x.ua", "a@-x.org", "a@x.123", ".a@x.org",
+                                 "a@x_y.org"])
 def test_addresses_refused(bad):
     with pytest.raises(AddressError):
         normalise_address(bad)

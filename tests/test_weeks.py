@@ -59,7 +59,8 @@ def test_every_moment_of_every_day_falls_in_its_local_week(zone, week, day, hour
 @pytest.mark.parametrize("week", WEEKS)
 def test_a_week_runs_monday_midnight_to_monday_midnight_in_the_zone(zone, week):
     start, end = week_bounds(week, zone)
-    assert (start.date(), start.time(), end.date(), end.time()) == (WEEKS[week], time(0), WEEKS[week] + timedelta(7), time(0))
+    assert (start.date(), start.time(), end.date(), end.time()) == (
+        WEEKS[week], time(0), WEEKS[week] + timedelta(7), time(0))
     assert end.astimezone(UTC) - start.astimezone(UTC) == LENGTH.get(week, timedelta(days=7))
     assert iso_week(end - timedelta(microseconds=1), zone) == week and iso_week(end, zone) != week
 

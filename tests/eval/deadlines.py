@@ -64,7 +64,8 @@ def evaluate(cases: list[dict]) -> dict[str, Tally]:
     tallies = {"overall": Tally(), "dev": Tally(), "held-out": Tally()}
     for case in cases:
         found = find_deadlines(case["text"], zone(case["zone"]), case["lang"])
-        got = {(d.day.isoformat() if d.day else None, d.clock.isoformat() if d.clock else None, d.zone): d for d in found}
+        got = {(d.day.isoformat() if d.day else None, d.clock.isoformat() if d.clock else None, d.zone): d
+               for d in found}
         wanted = {(e["day"], e["clock"], e["zone"]) for e in case["expected"]}
         for tally in (tallies["overall"], tallies[case["set"]]):
             tally.found += len(got)

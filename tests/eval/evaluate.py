@@ -27,7 +27,7 @@ import json
 import sys
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from calls.regions import default_programme_areas, default_regions
@@ -35,7 +35,7 @@ from calls.schema import Call
 from pipelines.classify import Classification, Eligibility, classify_all
 
 DATA = Path(__file__).with_name("calls.jsonl")
-NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 """The date the labels assume."""
 POSITIVE = {Eligibility.ELIGIBLE.value, Eligibility.LIKELY.value}
 
@@ -119,7 +119,8 @@ def overall(tallies: dict[str, Tally]) -> Tally:
 def main(argv: list[str]) -> int:
     cases = load_cases()
     tallies, _ = run(cases)
-    print(f"{len(cases)} calls, {sum(t.total for t in tallies.values())} labelled (call, region) pairs, now={NOW:%Y-%m-%d}")
+    print(f"{len(cases)} calls, {sum(t.total for t in tallies.values())} labelled (call, region) pairs, "
+          f"now={NOW:%Y-%m-%d}")
     print(f"{'region':<16}{'pairs':>6}{'precision':>11}{'recall':>8}{'tier acc':>10}")
     for rid, tally in sorted(tallies.items()):
         _row(rid, tally)
@@ -127,7 +128,7 @@ def main(argv: list[str]) -> int:
     for split in sorted({c.split for c in cases}):
         _row(f"  {split}", overall(run([c for c in cases if c.split == split])[0]))
     if "-v" in argv:
-        for rid, tally in sorted(tallies.items()):
+        for _rid, tally in sorted(tallies.items()):
             for miss in tally.misses:
                 print(" -", miss)
     return 0
