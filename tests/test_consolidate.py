@@ -90,8 +90,9 @@ def test_moved_deadline_is_exactly_one_event(replay, config):
     page1 = (FIXTURES / "eu-ftp" / "mirror" / "api.tech.ec.europa.eu" / "search-page1.json").read_text(encoding="utf-8")
     assert page1.count("2027-01-20") >= 3  # the topic's budget line, actions and deadlineDate
     moved = page1.replace("2027-01-20", "2027-02-05")  # the portal extends the deadline
-    server.replace(exchange("https://api.tech.ec.europa.eu/search-api/prod/rest/search?apiKey=SEDIA&pageNumber=1", moved,
-                            method="POST", headers={"Content-Type": "application/json"}, body_contains=('"DATASOURCE"',)))
+    server.replace(exchange("https://api.tech.ec.europa.eu/search-api/prod/rest/search?apiKey=SEDIA&pageNumber=1",
+                            moved, method="POST", headers={"Content-Type": "application/json"},
+                            body_contains=('"DATASOURCE"',)))
     crawl_fixtures(config, server.url, "eu-ftp")
     events = store.events(uid)
     assert [e.kind for e in events] == ["new", "deadline-extended"]
@@ -103,15 +104,23 @@ def test_moved_deadline_is_exactly_one_event(replay, config):
 def test_vanished_call_is_recorded_once(replay, config):
     server = replay(FIXTURES / "eu-ftp" / "mirror")
     crawl_fixtures(config, server.url, "eu-ftp")
-    page2 = json.loads((FIXTURES / "eu-ftp" / "mirror" / "api.tech.ec.europa.eu" / "search-page2.json").read_text(encoding="utf-8"))
-    page2["results"] = [r for r in page2["results"] if r["metadata"].get("callIdentifier") != ["EuropeAid/187123/DD/ACT/UA"]]
-    server.replace(exchange("https://api.tech.ec.europa.eu/search-api/prod/rest/search?apiKey=SEDIA&pageNumber=2", json.dumps(page2),
-                            method="POST", headers={"Content-Type": "application/json"}, body_contains=('"DATASOURCE"',)))
+    page2 = json.loads(
+        (FIXTURES / "eu-ftp" / "mirror" / "api.tech.ec.europa.eu" / "search-page2.json").read_text(encoding="utf-8")
+    )
+    page2["results"] = [
+        r for r in page2["results"] if r["metadata"].get("callIdentifier") != ["EuropeAid/187123/DD/ACT/UA"]
+    ]
+    server.replace(exchange("https://api.tech.ec.europa.eu/search-api/prod/rest/search?apiKey=SEDIA&pageNumber=2",
+                            json.dumps(page2), method="POST", headers={"Content-Type": "application/json"},
+                            body_contains=('"DATASOURCE"',)))
     crawl_fixtures(config, server.url, "eu-ftp")
     crawl_fixtures(config, server.url, "eu-ftp")
     assert events_of(config, "eu-ftp:EuropeAid/187123/DD/ACT/UA") == ["new", "vanished"]
     assert "eu-ftp:EuropeAid/187123/DD/ACT/UA" not in export(config)  # gone from the digest view
-    assert datetime.now(UTC) > Store.open(load_config(config).database_url).get("eu-ftp:EuropeAid/187123/DD/ACT/UA").last_seen
+    assert (
+        datetime.now(UTC)
+        > Store.open(load_config(config).database_url).get("eu-ftp:EuropeAid/187123/DD/ACT/UA").last_seen
+    )
 
 
 REPOST_SOURCES = """
@@ -142,7 +151,8 @@ urls = ["https://monitorul.example.ro/feed/"]
 
 def _rss(link: str, *items: tuple[str, str, str]) -> bytes:
     body = "".join(f"<item><title>{title}</title><link>{url}</link><guid>{url}</guid>"
-                   f"<pubDate>Mon, 29 Nov 2027 09:00:00 +0000</pubDate><description><![CDATA[{text}]]></description></item>"
+                   f"<pubDate>Mon, 29 Nov 2027 09:00:00 +0000</pubDate>"
+                   f"<description><![CDATA[{text}]]></description></item>"
                    for title, url, text in items)
     return (f'<?xml version="1.0" encoding="UTF-8"?><rss version="2.0"><channel><title>News</title><link>{link}</link>'
             f"<description>News</description>{body}</channel></rss>").encode()
@@ -156,7 +166,8 @@ def test_a_call_reposted_in_three_languages_is_one_call_and_its_small_projects_s
         "<p>The 2nd call for proposals of the Interreg NEXT Romania-Ukraine Programme is open for local authorities "
         "and NGOs until 31 March 2028, 16:00 (Romania time). The total budget of the call is EUR 18.5 million.</p>"), (
         "First call for small projects", "https://ro-ua.example.net/small-projects",
-        "<p>Local authorities may apply to the first call for small projects until 31 March 2028. Budget: EUR 3 million.</p>"))
+        "<p>Local authorities may apply to the first call for small projects until 31 March 2028. "
+        "Budget: EUR 3 million.</p>"))
     university = _rss("https://chnu.example.edu.ua/", (
         "Другий конкурс програми Interreg NEXT Румунія – Україна: університет шукає партнерів",
         "https://chnu.example.edu.ua/news/4471",

@@ -25,7 +25,9 @@ from digest.deadlines import days_left_text, say
 BRUSSELS, KYIV, BELGRADE, NEW_YORK = (ZoneInfo(z) for z in ("Europe/Brussels", "Europe/Kyiv", "Europe/Belgrade",
                                                             "America/New_York"))
 LANGS = ("en", "uk", "sr-Latn", "sr-Cyrl")
-APRIL_30 = {"en": "30 April 2028", "uk": "30 квітня 2028\u202fр.", "sr-Latn": "30. april 2028.", "sr-Cyrl": "30. април 2028."}
+APRIL_30 = {
+    "en": "30 April 2028", "uk": "30 квітня 2028\u202fр.", "sr-Latn": "30. april 2028.", "sr-Cyrl": "30. април 2028."
+}
 MAY_1 = {"en": "1 May 2028", "uk": "1 травня 2028", "sr-Latn": "1. maj 2028", "sr-Cyrl": "1. мај 2028"}
 
 
@@ -87,19 +89,29 @@ def test_a_date_only_deadline_reads_the_same_in_every_zone(lang):
 def test_a_timed_deadline_names_its_zone_and_the_readers_clock_when_it_differs():
     deadline = deadlines.at_time(datetime(2027, 1, 20, 17, 0, tzinfo=BRUSSELS), BRUSSELS, "20 January 2027 17:00")
     assert say(deadline, "en", ["Europe/Kyiv"]) == "20 January 2027, 17:00 Brussels time (18:00 Kyiv time)"
-    assert say(deadline, "uk", ["Europe/Kyiv"]) == "20 січня 2027\u202fр., 17:00 за брюссельським часом (18:00 за київським часом)"
-    assert say(deadline, "sr-Cyrl", ["Europe/Belgrade"]) == "20. јануар 2027. 17:00 по бриселском времену"  # same clock: once
-    assert say(deadline, "sr-Latn", ["Europe/Kyiv"]) == "20. januar 2027. 17:00 po briselskom vremenu (18:00 po kijevskom vremenu)"
+    assert say(deadline, "uk", ["Europe/Kyiv"]) == (
+        "20 січня 2027\u202fр., 17:00 за брюссельським часом (18:00 за київським часом)"
+    )
+    # same clock: once
+    assert say(deadline, "sr-Cyrl", ["Europe/Belgrade"]) == "20. јануар 2027. 17:00 по бриселском времену"
+    assert say(deadline, "sr-Latn", ["Europe/Kyiv"]) == (
+        "20. januar 2027. 17:00 po briselskom vremenu (18:00 po kijevskom vremenu)"
+    )
 
 
 def test_the_readers_date_is_named_when_the_deadline_falls_on_another_day_there():
     grants_gov = deadlines.at_time(datetime(2027, 1, 15, 17, 0, tzinfo=NEW_YORK), NEW_YORK, "Jan 15, 2027 5:00 PM EST")
-    assert say(grants_gov, "en", ["Europe/Kyiv"]) == "15 January 2027, 17:00 US Eastern time (16 January 2027, 00:00 Kyiv time)"
-    assert say(grants_gov, "uk", ["Europe/Kyiv"]).startswith("15 січня 2027\u202fр., 17:00 за східним часом США (16 січня")
+    assert say(grants_gov, "en", ["Europe/Kyiv"]) == (
+        "15 January 2027, 17:00 US Eastern time (16 January 2027, 00:00 Kyiv time)"
+    )
+    assert say(grants_gov, "uk", ["Europe/Kyiv"]).startswith(
+        "15 січня 2027\u202fр., 17:00 за східним часом США (16 січня"
+    )
 
 
 def test_zones_without_a_name_of_their_own():
-    lisbon = deadlines.at_time(datetime(2027, 3, 1, 12, 0, tzinfo=ZoneInfo("Europe/Lisbon")), "Europe/Lisbon", "1 March 12:00")
+    lisbon = deadlines.at_time(datetime(2027, 3, 1, 12, 0, tzinfo=ZoneInfo("Europe/Lisbon")), "Europe/Lisbon",
+                               "1 March 12:00")
     assert say(lisbon, "en") == "1 March 2027, 12:00 Lisbon time"
     assert say(lisbon, "uk") == "1 березня 2027\u202fр., 12:00 за місцевим часом (Лісабон)"
     fixed = deadlines.at_time(datetime(2027, 3, 1, 12, 0, tzinfo=UTC), "UTC+02:00", "1 March 14:00 GMT+2")
@@ -114,8 +126,10 @@ def test_zones_without_a_name_of_their_own():
     ("Кінцевий термін подання: 30 квітня 2028 р.", KYIV, (date(2028, 4, 30), None, "Europe/Kyiv")),
     ("Rok za prijavu: 30. april 2028. godine", BELGRADE, (date(2028, 4, 30), None, "Europe/Belgrade")),
     ("Рок за пријаву: 30. април 2028. до 15:00 часова", BELGRADE, (date(2028, 4, 30), time(15, 0), "Europe/Belgrade")),
-    ("Termin składania wniosków: 30 kwietnia 2028 r., godz. 16:00 CET", KYIV, (date(2028, 4, 30), time(16, 0), "Europe/Brussels")),
-    ("Beadási határidő: 2028. április 30., 12:00", ZoneInfo("Europe/Budapest"), (date(2028, 4, 30), time(12, 0), "Europe/Budapest")),
+    ("Termin składania wniosków: 30 kwietnia 2028 r., godz. 16:00 CET", KYIV,
+     (date(2028, 4, 30), time(16, 0), "Europe/Brussels")),
+    ("Beadási határidő: 2028. április 30., 12:00", ZoneInfo("Europe/Budapest"),
+     (date(2028, 4, 30), time(12, 0), "Europe/Budapest")),
     ("Termen limită: 30 aprilie 2028, ora 17:00 (ora României)", ZoneInfo("Europe/Bucharest"),
      (date(2028, 4, 30), time(17, 0), "Europe/Bucharest")),
 ])

@@ -81,7 +81,8 @@ def test_lviv_in_ukrainian(week49, renderer):
     assert 'lang="uk"' in mail.html
     energy = entry_of(digest, ENERGY)
     day = say_deadline(energy.deadline, "uk", ["Europe/Kyiv"])
-    assert day == "20 січня 2027\u202fр."  # the portal gives a date: shown as that date, no clock moved into Kyiv's zone
+    # the portal gives a date: shown as that date, no clock moved into Kyiv's zone
+    assert day == "20 січня 2027\u202fр."
     for part in (mail.html, mail.text):
         assert f"{day} (" in part  # the date, then the day count
         assert "Залишилося 49 днів" in part  # 2 December → 20 January in Kyiv
@@ -107,7 +108,8 @@ def test_vojvodina_in_both_scripts(week49, renderer, lang, closing, municipal_le
         assert closing_title in part
         assert municipal_left in part and energy_left in part
         deadline = say_deadline(entry_of(digest, MUNICIPAL).deadline, lang, [vojvodina.timezone])
-        assert deadline in part and "17:00" in deadline and "(" not in deadline  # Belgrade's clock is Brussels': said once
+        # Belgrade's clock is Brussels': said once
+        assert deadline in part and "17:00" in deadline and "(" not in deadline
         assert vojvodina.names[lang] in part
     if lang == "sr-Latn":
         headings = re.findall(r"<h[123][^>]*>(.*?)</h[123]>", mail.html, re.DOTALL)
@@ -194,7 +196,7 @@ def test_mjml_is_compiled_once_per_language(week49, monkeypatch):
     assert len(compiled_sources) == 4
     assert renderer.compiled("sr_Latn") is renderer.compiled("sr-Latn")
     assert len(compiled_sources) == 4
-    for source, html in zip(compiled_sources, outputs):
+    for source, html in zip(compiled_sources, outputs, strict=True):
         assert "[[" not in source and "[%" not in source  # the UI words went in before MJML
         assert "{% for e in sections.new %}" in html and "{{ e.title }}" in html and "{{ unsubscribe_url }}" in html
         assert 'max-width:600px' in html
@@ -267,7 +269,7 @@ def test_write_preview_writes_parseable_eml_and_html(renderer, tmp_path):
     paths = write_preview(batch, tmp_path / "preview")
     assert len(paths) == 4 and all(p.parent == tmp_path / "preview" and p.exists() for p in paths)
     emls = [p for p in paths if p.suffix == ".eml"]
-    for path, (_, message, mail) in zip(emls, batch):
+    for path, (_, _message, mail) in zip(emls, batch, strict=False):
         parsed = BytesParser(policy=default_policy).parsebytes(path.read_bytes())
         assert parsed["Subject"] == mail.subject and parsed.get_content_type() == "multipart/alternative"
         assert parsed.get_body(("html",)).get_content() == mail.html

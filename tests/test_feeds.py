@@ -20,8 +20,8 @@ from jsonschema import Draft202012Validator, FormatChecker
 
 from calls import deadlines
 from calls.schema import Call, Deadline, Provenance, Status
-from digest import feeds
 from calls.urls import safe_url
+from digest import feeds
 from digest.feeds import FeedItem, FeedMeta, entry_id
 
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -52,14 +52,16 @@ def sample_items() -> list[FeedItem]:
     """uk, sr-Cyrl, sr-Latn and en calls; two-stage, no deadline, unparsed deadline, XSS, withdrawn."""
     lviv = _call(
         "loda:2026-17", title="Конкурс мікрогрантів для територіальних громад Львівщини", language="uk",
-        url="https://loda.gov.ua/news/konkurs-mikrograntiv", summary="Підтримка проєктів енергоефективності, до 500 000 грн.",
+        url="https://loda.gov.ua/news/konkurs-mikrograntiv",
+        summary="Підтримка проєктів енергоефективності, до 500 000 грн.",
         programme="Обласна програма розвитку громад", funder="Львівська ОВА", status=Status.OPEN,
         deadlines=[deadlines.at_time(datetime(2026, 12, 15, 18, 0, tzinfo=KYIV), KYIV, "15.12.2026 до 18:00")],
         grant_max=Decimal("500000"), currency="UAH", applicant_types=["local-government"],
         themes=["energy-efficiency", "community-development"], first_seen=datetime(2026, 11, 2, 6, tzinfo=UTC),
     )
     novi_sad = _call(
-        "vojvodina:ekologija-2026", title="Јавни конкурс за финансирање пројеката енергетске ефикасности у 2026. години",
+        "vojvodina:ekologija-2026",
+        title="Јавни конкурс за финансирање пројеката енергетске ефикасности у 2026. години",
         language="sr-Cyrl", url="https://www.ekourbapv.vojvodina.gov.rs/конкурси/2026?id=5",
         summary="Право учешћа имају јединице локалне самоуправе са територије АП Војводине.",
         funder="Покрајински секретаријат", status=Status.OPEN, currency="RSD", budget=Decimal("120000000.00"),
@@ -67,13 +69,15 @@ def sample_items() -> list[FeedItem]:
         themes=["energy-efficiency"],
     )
     culture = _call(
-        "vojvodina:kultura-2026", title="Javni konkurs za sufinansiranje projekata u oblasti kulture", language="sr-Latn",
+        "vojvodina:kultura-2026", title="Javni konkurs za sufinansiranje projekata u oblasti kulture",
+        language="sr-Latn",
         summary="Konkurs je otvoren do utroška sredstava; prijave se podnose na obrascu, uz prilog: budžet, plan.",
         status=Status.OPEN, deadlines=[Deadline(at=None, raw="do utroška sredstava")], themes=["culture"],
     )
     horizon = _call(
         "eu-ftp:HORIZON-CL5-2027-D3-01", title="Renewable energy communities, two-stage", language="en",
-        call_id="HORIZON-CL5-2027-D3-01", programme="Horizon Europe", funder="European Union", status=Status.FORTHCOMING,
+        call_id="HORIZON-CL5-2027-D3-01", programme="Horizon Europe", funder="European Union",
+        status=Status.FORTHCOMING,
         summary="Two-stage call.\nStage 1: short proposal; stage 2: full proposal.",
         deadlines=[
             deadlines.at_time(datetime(2027, 2, 10, 17, 0, tzinfo=BRUSSELS), BRUSSELS,
@@ -91,9 +95,11 @@ def sample_items() -> list[FeedItem]:
     hostile = _call(
         "aggregator:evil-1", title=XSS_TITLE, language="en", summary=XSS_SUMMARY, url="javascript:alert(1)",
         original_url=" JaVaScRiPt:alert(document.cookie)", funder="@SUM(1+1)", programme="-2+3",
-        deadlines=[deadlines.at_time(datetime(2027, 1, 31, 12, 0, tzinfo=UTC), UTC, '<b onmouseover="x">31.01.2027</b>', "+stage")],
+        deadlines=[deadlines.at_time(datetime(2027, 1, 31, 12, 0, tzinfo=UTC), UTC,
+                                     '<b onmouseover="x">31.01.2027</b>', "+stage")],
         themes=['"><script>alert(4)</script>'],
-        provenance=[Provenance(source="aggregator", native_id="evil-1", url="data:text/html,<script>alert(5)</script>")],
+        provenance=[Provenance(source="aggregator", native_id="evil-1",
+                               url="data:text/html,<script>alert(5)</script>")],
     )
     withdrawn = _call("manual:withdrawn", title="Withdrawn by the editor", status=Status.WITHDRAWN,
                       deadlines=[deadlines.on_day(date(2027, 1, 1), UTC, "1.1.2027")])
@@ -230,7 +236,7 @@ def rss_problems(root, feed_url: str) -> list[str]:
         value = channel.findtext(name)
         if value is not None and not _rfc822_ok(value):
             problems.append(f"channel: {name} {value!r} is not RFC 822")
-    selves = [l for l in channel.findall(A + "link") if l.get("rel") == "self"]
+    selves = [link for link in channel.findall(A + "link") if link.get("rel") == "self"]
     if len(selves) != 1 or selves[0].get("href") != feed_url:
         problems.append("channel: needs one atom:link rel=self pointing at the feed")
     guids = []
@@ -295,7 +301,9 @@ def test_atom_is_valid_rfc_4287():
     assert root.get(XML_LANG) == "uk"
     entries = root.findall(A + "entry")
     assert len(entries) == VISIBLE
-    assert [e.findtext(A + "updated") for e in entries] == sorted((e.findtext(A + "updated") for e in entries), reverse=True)
+    assert [e.findtext(A + "updated") for e in entries] == sorted(
+        (e.findtext(A + "updated") for e in entries), reverse=True
+    )
     first = entries[0]
     assert first.findtext(A + "title") == "Renewable energy communities, two-stage"
     assert first.findtext(A + "id") == entry_id("eu-ftp:HORIZON-CL5-2027-D3-01")
@@ -439,8 +447,9 @@ def test_icalendar_round_trips_with_one_event_per_parsed_deadline():
     assert "DTSTART;VALUE=DATE:20261201" in data.decode()
     assert "Deadline: 1 December 2026" in str(novi_sad["DESCRIPTION"])
     order = [str(e["UID"]) for e in cal.walk("VEVENT")]
-    assert order == ["vojvodina:ekologija-2026-1@grantdigest", "loda:2026-17-1@grantdigest", "aggregator:evil-1-1@grantdigest",
-                     "eu-ftp:HORIZON-CL5-2027-D3-01-1@grantdigest", "eu-ftp:HORIZON-CL5-2027-D3-01-2@grantdigest"]
+    assert order == ["vojvodina:ekologija-2026-1@grantdigest", "loda:2026-17-1@grantdigest",
+                     "aggregator:evil-1-1@grantdigest", "eu-ftp:HORIZON-CL5-2027-D3-01-1@grantdigest",
+                     "eu-ftp:HORIZON-CL5-2027-D3-01-2@grantdigest"]
 
 
 def test_icalendar_uids_are_stable_across_builds():

@@ -103,7 +103,9 @@ def test_title_key_drops_boilerplate_keeps_years_and_numbers_ordinals():
 
     assert key("Open Call for Proposals: Smart villages 2026") == "smart villages 2026"
     assert key("Оголошено конкурс «Культура онлайн» 2026") == "kultura onlajn 2026"
-    assert key("JAVNI POZIV za podršku ženskom preduzetništvu za 2026. godinu") == "za podrsku zenskom preduzetnistvu za 2026"
+    assert key("JAVNI POZIV za podršku ženskom preduzetništvu za 2026. godinu") == (
+        "za podrsku zenskom preduzetnistvu za 2026"
+    )
     assert key("Second call") == key("2nd call") == key("Другий конкурс") == key("Drugi javni poziv") == "2"
     assert key("ПРОДОВЖЕНО: грант для громад") == key("Deadline extended: грант для громад")
 
@@ -114,7 +116,8 @@ def test_title_similarity_forgives_added_words_not_swapped_ones():
     assert title_similarity("granti dlja biznesu u lvivskij oblasti", "granti dlja biznesu u volinskij oblasti") == 0.0
     assert title_similarity("cooperation partnerships in youth", "cooperation partnerships in school education") == 0.0
     # inflections and transliteration variants are one word
-    assert title_similarity("sredstava udruzenjima socijalne zastite", "sredstava udruzenja socijalne zastite grad") > 0.85
+    assert title_similarity("sredstava udruzenjima socijalne zastite",
+                            "sredstava udruzenja socijalne zastite grad") > 0.85
 
 
 def test_call_id_key_ignores_case_separators_and_script_but_not_bare_numbers():
@@ -152,7 +155,9 @@ def test_a_reposts_original_url_is_a_key():
     official = make("interreg-next-pl-ua", "c3", "Third call for proposals", url="https://pl-ua.eu/en/news/third-call/")
     repost = make("gurt", "41902", "Оголошено третій конкурс", url="https://gurt.org.ua/news/grants/41902/",
                   original_url="http://www.pl-ua.eu/en/news/third-call?utm_source=gurt")
-    assert find_duplicates([official, repost]) == [(official.uid, repost.uid, MatchReason("url", "pl-ua.eu/en/news/third-call"))]
+    assert find_duplicates([official, repost]) == [
+        (official.uid, repost.uid, MatchReason("url", "pl-ua.eu/en/news/third-call"))
+    ]
 
 
 def test_fuzzy_needs_compatible_programme_deadline_and_numbers():
@@ -248,7 +253,8 @@ def _three_copies() -> list[Call]:
     )
     gurt = make(
         "gurt", "41210", "Креативна Європа – проєкти європейської співпраці",
-        url="https://gurt.org.ua/news/grants/41210/", original_url=FTP + "crea-cult-2026-coop?utm_source=gurt", language="uk", budget=Decimal(2500000000),
+        url="https://gurt.org.ua/news/grants/41210/", original_url=FTP + "crea-cult-2026-coop?utm_source=gurt",
+        language="uk", budget=Decimal(2500000000),
         currency="UAH", keywords=["культура"], applicant_types=["local-government"], last_seen=seen,
     )
     return [gurt, desk, ftp]
@@ -259,7 +265,9 @@ def test_one_call_on_ftp_programme_site_and_aggregator_merges_into_one():
     groups = cluster(calls)
     assert len(groups) == 1
     merged = merge_group(groups[0])
-    assert (merged.uid, merged.source, merged.url) == ("eu-ftp:CREA-CULT-2026-COOP", "eu-ftp", FTP + "crea-cult-2026-coop")
+    assert (merged.uid, merged.source, merged.url) == (
+        "eu-ftp:CREA-CULT-2026-COOP", "eu-ftp", FTP + "crea-cult-2026-coop"
+    )
     assert [p.source for p in merged.provenance] == ["eu-ftp", "creative-europe-desk-ua", "gurt"]
     assert (merged.title, merged.language, merged.summary) == (
         "European cooperation projects", "en", "Cooperation projects across cultural sectors.")
@@ -396,7 +404,8 @@ def test_one_call_told_by_five_publishers_in_four_languages_is_one_call_and_its_
             if case["note"].startswith(("repost:", "RO-UA", "HUSRB", "3rd call")):
                 calls.setdefault(case[side]["uid"], Call.model_validate(case[side]))
     groups = {frozenset(c.uid for c in group) for group in cluster(list(calls.values()))}
-    second_ro_ua = frozenset({"interreg-next-ro-ua:2nd-call", "chnu-news:4471", "monitorul-sv:apel-2", "chernivtsi-oda:887"})
+    second_ro_ua = frozenset({"interreg-next-ro-ua:2nd-call", "chnu-news:4471", "monitorul-sv:apel-2",
+                              "chernivtsi-oda:887"})
     third_husrb = frozenset({"interreg-ipa-husrb:call-3", "gov-hu-kkm:husrb-3", "mei-gov-rs:poziv-3",
                              "vojvodina-region:treci-poziv"})
     assert second_ro_ua in groups and third_husrb in groups
@@ -406,5 +415,8 @@ def test_one_call_told_by_five_publishers_in_four_languages_is_one_call_and_its_
     reasons = {r.kind for a, b, r in find_duplicates([calls[u] for u in second_ro_ua])}
     assert reasons == {"repost"}
     merged = merge_group([calls[u] for u in third_husrb])
-    assert merged.uid == "interreg-ipa-husrb:call-3" and merged.title == "Third Call for Proposals"  # the programme's own
-    assert {p.source for p in merged.provenance} == {"interreg-ipa-husrb", "gov-hu-kkm", "mei-gov-rs", "vojvodina-region"}
+    # the programme's own
+    assert merged.uid == "interreg-ipa-husrb:call-3" and merged.title == "Third Call for Proposals"
+    assert {p.source for p in merged.provenance} == {
+        "interreg-ipa-husrb", "gov-hu-kkm", "mei-gov-rs", "vojvodina-region"
+    }

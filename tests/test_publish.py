@@ -71,7 +71,8 @@ def test_email_previews_for_every_region_and_language(built, tmp_path):
 
     config, _, _, _ = built
     folder = tmp_path / "previews"
-    result = CliRunner().invoke(cli, ["--config", str(config), "email", "--preview", str(folder)], catch_exceptions=False)
+    result = CliRunner().invoke(cli, ["--config", str(config), "email", "--preview", str(folder)],
+                                catch_exceptions=False)
     assert "files written" in result.output
     emls = sorted(folder.glob("*.eml"))
     names = {p.stem.split("-", 2)[2] for p in emls}

@@ -6,10 +6,10 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from site_fixtures import NOW, REGIONS, XSS, make_store, sample_calls
@@ -84,9 +84,14 @@ def html_files(out: Path) -> list[Path]:
 def test_every_page_exists_in_every_language(site):
     store, out, report = site
     slugs = [call_slug(c.uid) for c in sample_calls()]
-    assert (out / "index.html").is_file() and (out / "assets" / "site.css").is_file() and (out / "assets" / "site.js").is_file()
+    assert (
+        (out / "index.html").is_file()
+        and (out / "assets" / "site.css").is_file()
+        and (out / "assets" / "site.js").is_file()
+    )
     for lang in LANGUAGES:
-        expected = ["index.html", "calls/index.html", "region/index.html", "archive/index.html", "status.html", "feeds.html",
+        expected = ["index.html", "calls/index.html", "region/index.html", "archive/index.html", "status.html",
+                    "feeds.html",
                     *(f"call/{slug}.html" for slug in slugs), *(f"region/{r}.html" for r in REGIONS),
                     *(f"archive/2026-W48/{r}.html" for r in REGIONS)]
         for page in expected:
@@ -238,7 +243,8 @@ def test_call_page_has_every_field_reasons_provenance_and_history(site):
     uk = parse(out / "uk" / "call" / f"{call_slug('manual:ua-energy')}.html")
     assert translations("uk").gettext("Why it matches") in uk.texts("h2")
     assert "січня" in uk.all_text or "грудня" in uk.all_text  # dates in Ukrainian
-    assert "10:00 за брюссельським часом (11:00 за київським часом)" in uk.all_text  # the publisher's clock, then Kyiv's
+    # the publisher's clock, then Kyiv's
+    assert "10:00 за брюссельським часом (11:00 за київським часом)" in uk.all_text
 
 
 def test_region_page_lists_matching_calls_with_reasons_and_feed(site):
@@ -308,7 +314,9 @@ def test_archive_keeps_past_weeks_and_renders_gone_calls(tmp_path):
 # -- incremental builds and the atomic swap ----------------------------------------------------
 
 def snapshot(out: Path) -> dict[str, tuple[int, int]]:
-    return {p.relative_to(out).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns) for p in out.rglob("*") if p.is_file()}
+    return {
+        p.relative_to(out).as_posix(): (p.stat().st_ino, p.stat().st_mtime_ns) for p in out.rglob("*") if p.is_file()
+    }
 
 
 def test_second_build_rewrites_no_page_and_a_change_rewrites_only_its_pages(tmp_path):
@@ -319,7 +327,9 @@ def test_second_build_rewrites_no_page_and_a_change_rewrites_only_its_pages(tmp_
     second = build(store, out)
     assert second.site.written == 0 and second.site.unchanged == first.site.files
     after = snapshot(out)
-    assert {p: v for p, v in after.items() if p.endswith(".html")} == {p: v for p, v in before.items() if p.endswith(".html")}
+    assert {p: v for p, v in after.items() if p.endswith(".html")} == {
+        p: v for p, v in before.items() if p.endswith(".html")
+    }
 
     title = "Подршка општинама Војводине за туризам на Фрушкој гори"
     changed = [c.model_copy(update={"title": title}) if c.native_id == "rs-opstine" else c for c in sample_calls()]
@@ -332,7 +342,8 @@ def test_second_build_rewrites_no_page_and_a_change_rewrites_only_its_pages(tmp_
     rewritten = {p for p in now_files if now_files[p] != after[p]}
     slug = call_slug("manual:rs-opstine")  # listed for Vojvodina only
     pages = {f"{lang}/{page}" for lang in LANGUAGES for page in (
-        f"call/{slug}.html", "calls/index.html", "region/vojvodina.html", "index.html", "archive/2026-W48/vojvodina.html")}
+        f"call/{slug}.html", "calls/index.html", "region/vojvodina.html", "index.html",
+        "archive/2026-W48/vojvodina.html")}
     assert {p for p in rewritten if p.endswith(".html")} == pages
     assert "assets/search-index.js" in rewritten and "assets/site.css" not in rewritten
     assert third.site.written == len(pages) + 1
@@ -369,8 +380,8 @@ def test_editor_exclusions_pins_and_notes(tmp_path):
     editorial.add_control(store, "exclude", "manual:no-deadline")  # everywhere
     editorial.add_control(store, "exclude", "manual:xss", "lviv")
     editorial.add_control(store, "pin", "manual:rs-latin", "vojvodina")
-    editorial.add_control(store, "note", "manual:ua-energy", "lviv", text="Партнерство з польською громадою обов'язкове.",
-                          lang="uk")
+    editorial.add_control(store, "note", "manual:ua-energy", "lviv",
+                          text="Партнерство з польською громадою обов'язкове.", lang="uk")
     out = tmp_path / "public"
     build(store, out)
     assert not (out / "en" / "call" / f"{call_slug('manual:no-deadline')}.html").exists()
@@ -424,7 +435,9 @@ def test_scraped_payloads_are_inert_on_every_page(site):
         for tag, attrs in page.tags:
             assert not [a for a in attrs if EVENT_ATTR.match(a)], (path, tag, attrs)
             for name in ("href", "src", "action", "formaction"):
-                assert not (attrs.get(name) or "").strip().lower().startswith(("javascript:", "data:", "vbscript:")), (path, attrs)
+                assert not (attrs.get(name) or "").strip().lower().startswith(
+                    ("javascript:", "data:", "vbscript:")
+                ), (path, attrs)
             if tag == "script":
                 src = attrs.get("src")
                 assert src, (path, "inline script")
@@ -517,7 +530,9 @@ def test_status_page_says_never_run_in_the_pages_language_only(tmp_path):
     sources = [SimpleNamespace(slug="manual", title="Manual entries", enabled=True),
                SimpleNamespace(slug="quiet", title="Never crawled yet", enabled=True)]
     publish.build(store, out, base_url=BASE, regions=REGIONS, now=NOW, sources=sources)
-    row = (out / "sr-Cyrl" / "status.html").read_text(encoding="utf-8").split("<code>quiet</code>", 1)[1].split("</tr>")[0]
+    row = (out / "sr-Cyrl" / "status.html").read_text(encoding="utf-8").split(
+        "<code>quiet</code>", 1
+    )[1].split("</tr>")[0]
     assert translations("sr-Cyrl").gettext("Never run") in row and "never crawled" not in row
     store.close()
 
