@@ -45,7 +45,8 @@ class SourceConfig:
     slug: str
     """The source's name; the spider's ``name`` and the calls' ``source``."""
     spider: str
-    """Spider class to use: the slug itself for a dedicated spider, or a generic one (``feed``, ``wordpress``, ``listing``)."""
+    """Spider class to use: the slug itself for a dedicated spider, or a generic one (``feed``, ``wordpress``,
+    ``listing``)."""
     title: str = ""
     """Human name of the publisher."""
     enabled: bool = True
@@ -106,7 +107,9 @@ class Config:
         try:
             return self.sources[slug]
         except KeyError:
-            raise ConfigError(f"no source named {slug!r}; known: {', '.join(sorted(self.sources))}", self.path) from None
+            raise ConfigError(
+                f"no source named {slug!r}; known: {', '.join(sorted(self.sources))}", self.path
+            ) from None
 
     def authority(self) -> dict[str, int]:
         """Merge ranks of the sources that declare one."""
@@ -216,7 +219,7 @@ def _source(slug: str, entry: dict, path: Path | None) -> SourceConfig:
     entry.setdefault("spider", slug)
     source = SourceConfig(slug=slug, **entry)
     try:
-        source.zone
+        _ = source.zone  # raises for an unknown time zone
     except (ZoneInfoNotFoundError, ValueError):
         raise ConfigError(f"[sources.{slug}]: unknown time zone {source.timezone!r}", path) from None
     return source

@@ -411,7 +411,11 @@ def _programme(pid: str, entry: Mapping[str, Any], groups: Mapping[str, tuple[st
 
 def overrides_from(config) -> dict[str, Any]:
     """The department's ``[regions]``, ``[themes]`` and ``[weights]`` tables, shaped like regions.toml."""
-    return {key: config.raw[key] for key in ("regions", "themes", "applicant_types", "countries", "weights") if key in config.raw}
+    return {
+        key: config.raw[key]
+        for key in ("regions", "themes", "applicant_types", "countries", "weights")
+        if key in config.raw
+    }
 
 
 def configured_regions(config) -> dict[str, RegionProfile]:

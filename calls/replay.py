@@ -24,8 +24,8 @@ Unmatched requests get 404.
 from __future__ import annotations
 
 import json
-import sys
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass, field

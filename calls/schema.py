@@ -105,7 +105,9 @@ class Deadline(_Model):
             return self
         local = self.at.astimezone(zone(self.zone))
         if local.date() != self.day or (self.clock is not None and local.time() != self.clock):
-            raise ValueError(f"deadline instant {self.at.isoformat()} is not {self.day} {self.clock or ''} in {self.zone}")
+            raise ValueError(
+                f"deadline instant {self.at.isoformat()} is not {self.day} {self.clock or ''} in {self.zone}"
+            )
         return self
 
 
@@ -139,9 +141,15 @@ class Call(_Model):
     """For a repost (aggregator, ministry relaying a donor): the original publisher's page, absolute http(s) URL."""
 
     call_id: str | None = None
-    """Official identifier (``HORIZON-CL5-2027-D3-01``, ``EuropeAid/18xxxx/DD/ACT/UA``, ``HUSRB/2301``): the strongest dedup key."""
+    (
+        "Official identifier (``HORIZON-CL5-2027-D3-01``, ``EuropeAid/18xxxx/DD/ACT/UA``, ``HUSRB/2301``): "
+        "the strongest dedup key."
+    )
     cited_call_ids: list[str] = Field(default_factory=list)
-    """Official ids the text quotes that are not the call's own (a related topic, the previous call): references, never merge keys."""
+    (
+        "Official ids the text quotes that are not the call's own (a related topic, the previous call): "
+        "references, never merge keys."
+    )
     parent_call_id: str | None = None
     """Identifier of the call this topic belongs to (F&TP ``callIdentifier``), if any."""
     parent_call_title: str | None = None
@@ -164,7 +172,10 @@ class Call(_Model):
     action_type: str | None = None
     """Type of action as the funder names it, e.g. ``HORIZON Research and Innovation Actions``."""
     status: Status | None = None
-    """``forthcoming``, ``open``, ``closed`` (derived from dates where the source is silent) or ``withdrawn`` (by an editor)."""
+    (
+        "``forthcoming``, ``open``, ``closed`` (derived from dates where the source is silent) "
+        "or ``withdrawn`` (by an editor)."
+    )
 
     opens_at: datetime | None = None
     """Opening of submissions, ISO 8601 with offset."""
@@ -205,11 +216,17 @@ class Call(_Model):
     eligible_areas: list[str] = Field(default_factory=list)
     """ISO 3166-2 or NUTS codes of eligible sub-national areas."""
     applicant_types: list[str] = Field(default_factory=list)
-    """Controlled list: ``local-government``, ``regional-government``, ``ngo``, ``sme``, ``university``, ``school``, ``research``, ``public-body``, ``individual``, …"""
+    (
+        "Controlled list: ``local-government``, ``regional-government``, ``ngo``, ``sme``, ``university``, "
+        "``school``, ``research``, ``public-body``, ``individual``, …"
+    )
     themes: list[str] = Field(default_factory=list)
     """Controlled theme vocabulary of the regions registry."""
     programme_priorities: list[str] = Field(default_factory=list)
-    """Programme priorities or specific objectives the call funds, as published (``Priority 2``, ``SO 2.4``, ``Пріоритет 1``)."""
+    (
+        "Programme priorities or specific objectives the call funds, as published "
+        "(``Priority 2``, ``SO 2.4``, ``Пріоритет 1``)."
+    )
     keywords: list[str] = Field(default_factory=list)
     """Free keywords and tags as the source gives them."""
 

@@ -294,7 +294,9 @@ class Store:
                               calls_table.c.document).where(calls_table.c.uid == call.uid)
                 ).first()
                 first_seen = row.first_seen if row else seen_at
-                stored = call.model_copy(update={"first_seen": first_seen, "last_seen": seen_at, "content_hash": content_hash})
+                stored = call.model_copy(
+                    update={"first_seen": first_seen, "last_seen": seen_at, "content_hash": content_hash}
+                )
                 values = {**_row_values(stored), "gone_since": None}
                 if row is None:
                     conn.execute(calls_table.insert().values(uid=call.uid, **values))
@@ -310,18 +312,25 @@ class Store:
                 out.append(Upserted(result, stored, previous))
         return out
 
-    def mark_gone(self, source: str, not_seen_since: datetime, at: datetime | None = None, *, kind: str = "vanished") -> list[str]:
+    def mark_gone(
+        self, source: str, not_seen_since: datetime, at: datetime | None = None, *, kind: str = "vanished"
+    ) -> list[str]:
         """Mark the source's calls not seen since ``not_seen_since`` as gone, once, with an event each; their uids."""
         at = at or datetime.now(UTC)
         with self.engine.begin() as conn:
             uids = list(conn.execute(
                 sa.select(calls_table.c.uid).where(
-                    calls_table.c.source == source, calls_table.c.last_seen < not_seen_since, calls_table.c.gone_since.is_(None)
+                    calls_table.c.source == source,
+                    calls_table.c.last_seen < not_seen_since,
+                    calls_table.c.gone_since.is_(None),
                 )
             ).scalars())
             if uids:
                 conn.execute(calls_table.update().where(calls_table.c.uid.in_(uids)).values(gone_since=at))
-                conn.execute(events_table.insert(), [{"uid": u, "kind": kind, "at": at, "old": None, "new": None} for u in uids])
+                conn.execute(
+                    events_table.insert(),
+                    [{"uid": u, "kind": kind, "at": at, "old": None, "new": None} for u in uids],
+                )
         return uids
 
     def events(self, uid: str | None = None, *, since: datetime | None = None) -> list[StoredEvent]:
@@ -364,7 +373,9 @@ class Store:
 
     # -- the digest's view: merged calls and their classification ---------------
 
-    def replace_digest(self, merged: Iterable[tuple[Call, list[str]]], classifications: Iterable[Any], built_at: datetime) -> int:
+    def replace_digest(
+        self, merged: Iterable[tuple[Call, list[str]]], classifications: Iterable[Any], built_at: datetime
+    ) -> int:
         """Replace every merged call (with its member uids) and every classification, in one transaction.
 
         ``classifications`` are ``(uid, c)`` pairs where ``c`` has ``region``,
@@ -376,7 +387,8 @@ class Store:
             for call, members in merged
         ]
         class_rows = [
-            {"uid": uid, "region": c.region, "score": int(c.score), "tier": str(c.tier), "eligibility": str(c.eligibility),
+            {"uid": uid, "region": c.region, "score": int(c.score), "tier": str(c.tier),
+             "eligibility": str(c.eligibility),
              "reasons": json.dumps([reasons.encode(r) for r in c.reasons], ensure_ascii=False),
              "themes": json.dumps(list(c.matched_themes)), "computed_at": built_at}
             for uid, c in classifications

@@ -42,7 +42,9 @@ def write_config(directory: Path, *, database_url: str | None = None, extra: str
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / "grantdigest.toml"
     database_url = database_url or f"sqlite:///{directory / 'grantdigest.db'}"
-    path.write_text(TEST_CONFIG.format(data_dir=directory / "var", database_url=database_url) + "\n" + extra, encoding="utf-8")
+    path.write_text(
+        TEST_CONFIG.format(data_dir=directory / "var", database_url=database_url) + "\n" + extra, encoding="utf-8"
+    )
     return path
 
 

@@ -42,7 +42,9 @@ ZONE_WORDS = {
     "America/New_York": N_("US Eastern time"),
 }
 """The zones sources and regions use, each as a phrase that follows a time ("17:00 Kyiv time")."""
-NOTE = N_("Deadlines are given as their publishers give them: a date means the whole of that day, a time names its zone.")
+NOTE = N_(
+    "Deadlines are given as their publishers give them: a date means the whole of that day, a time names its zone."
+)
 """What a digest's readers are told once about the deadlines it lists."""
 
 

@@ -78,7 +78,9 @@ def mirror_trees() -> list[Path]:
     trees = [root / slug for slug in DEMO_SOURCES]
     missing = [str(t) for t in trees if not t.is_dir()]
     if missing:
-        raise DemoError(f"the demo's bundled mirror is incomplete (missing {', '.join(missing)}); reinstall grantdigest")
+        raise DemoError(
+            f"the demo's bundled mirror is incomplete (missing {', '.join(missing)}); reinstall grantdigest"
+        )
     return trees
 
 

@@ -153,10 +153,16 @@ def add_control(
         return result.inserted_primary_key[0]
 
 
-def remove_control(store: Store, action: str, target: str, region: str = ALL_REGIONS, *, lang: str | None = None) -> int:
-    """Remove the ``action`` controls on exactly ``target`` for ``region`` (notes: of ``lang`` only, if given); how many."""
+def remove_control(
+    store: Store, action: str, target: str, region: str = ALL_REGIONS, *, lang: str | None = None
+) -> int:
+    """Remove the ``action`` controls on exactly ``target`` for ``region`` (notes: of ``lang`` only, if given);
+    how many."""
     query = editorial_table.delete().where(
-        editorial_table.c.action == action, editorial_table.c.target == target.strip(), editorial_table.c.region == region)
+        editorial_table.c.action == action,
+        editorial_table.c.target == target.strip(),
+        editorial_table.c.region == region,
+    )
     if lang:
         query = query.where(editorial_table.c.lang == _lang(lang))
     with store.engine.begin() as conn:
@@ -172,7 +178,9 @@ def delete_control(store: Store, control_id: int) -> bool:
 def controls(store: Store) -> Controls:
     """Every control, and the merged calls' keys to resolve their targets."""
     with store.engine.connect() as conn:
-        rows = conn.execute(sa.select(editorial_table).order_by(editorial_table.c.created_at, editorial_table.c.id)).all()
+        rows = conn.execute(
+            sa.select(editorial_table).order_by(editorial_table.c.created_at, editorial_table.c.id)
+        ).all()
     items = [Control(r.id, r.action, r.target, r.region, r.lang, r.text, r.created_by, r.created_at) for r in rows]
     merged_of: dict[str, dict[str, None]] = {}
     if items:

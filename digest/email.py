@@ -145,7 +145,9 @@ class EmailRenderer:
         return context
 
 
-def digest_context(digest: Digest, lang: str, *, site_url: str, department: str, controls: Controls | None = None) -> dict:
+def digest_context(
+    digest: Digest, lang: str, *, site_url: str, department: str, controls: Controls | None = None
+) -> dict:
     """The template fields of ``digest`` in ``lang`` that are the same for every recipient."""
     t = translations(lang)
     region = digest.region
@@ -175,7 +177,8 @@ def digest_context(digest: Digest, lang: str, *, site_url: str, department: str,
 
 
 def call_view(entry: DigestEntry, digest: Digest, lang: str, t: Translations, notes: Iterable[str] = ()) -> CallView:
-    """One entry as the email shows it: the deadline as published (the region's clock beside a timed one), money in ``lang``."""
+    """One entry as the email shows it: the deadline as published (the region's clock beside a timed one), money in
+    ``lang``."""
     call, zone = entry.call, digest.region.zone
     deadline = deadlines.upcoming(call.deadlines, digest.now)
     today = deadlines.publisher_today(deadline, digest.now) if deadline else None  # reasons count days as the card does
@@ -189,7 +192,9 @@ def call_view(entry: DigestEntry, digest: Digest, lang: str, t: Translations, no
         days_left_text=days_left_text(deadline, digest.now, lang),
         grant=_grant(call.grant_min, call.grant_max, call.currency, lang, t) or _clean(call.grant_raw),
         cofinancing=_cofinancing(call.cofinancing_rate, lang, t) or _clean(call.cofinancing_raw),
-        reasons=tuple(r for r in (_clean(say(r, lang, today)) for r in entry.classification.reasons[:MAX_REASONS]) if r),
+        reasons=tuple(
+            r for r in (_clean(say(r, lang, today)) for r in entry.classification.reasons[:MAX_REASONS]) if r
+        ),
         changes=tuple(dict.fromkeys(t.gettext(CHANGE_LABELS[e.kind]) for e in updates)),
         change_details=tuple(d for d in (_deadline_move(e, lang, t) for e in updates) if d),
         notes=tuple(n for n in (_clean(note) for note in notes) if n),

@@ -54,7 +54,9 @@ def write(calls: Iterable[Call], fmt: str, out: IO[str], classifications: Classi
             n += 1
         return n
     if fmt == "csv":
-        return write_rows(out, CSV_COLUMNS, (csv_row(call, (classifications or {}).get(call.uid, ())) for call in calls))
+        return write_rows(
+            out, CSV_COLUMNS, (csv_row(call, (classifications or {}).get(call.uid, ())) for call in calls)
+        )
     raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 

@@ -389,7 +389,8 @@ def csv_export(items: Iterable[FeedItem], *, delimiter: str = ",") -> bytes:
 def _csv_row(item: FeedItem) -> dict[str, str]:
     call = item.call
     listed = " | ".join(
-        f"{d.label + ': ' if d.label else ''}{_csv_deadline(d) or '?'}{' ' + d.zone if d.zone and d.clock else ''} ({d.raw})"
+        f"{d.label + ': ' if d.label else ''}{_csv_deadline(d) or '?'}"
+        f"{' ' + d.zone if d.zone and d.clock else ''} ({d.raw})"
         for d in call.deadlines
     )
     upcoming, final = deadlines.earliest(call.deadlines), deadlines.latest(call.deadlines)

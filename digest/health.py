@@ -84,7 +84,9 @@ class SourceHealth:
         return self.state in ("ok", "never")
 
 
-def source_health(store: Store, sources: Mapping[str, SourceLike] | Iterable[SourceLike], now: datetime) -> list[SourceHealth]:
+def source_health(
+    store: Store, sources: Mapping[str, SourceLike] | Iterable[SourceLike], now: datetime
+) -> list[SourceHealth]:
     """Health of every source in ``sources`` (the config's ``Config.sources``) as of ``now``, sorted by slug.
 
     Runs started after ``now`` are ignored, so a pinned clock sees the history as it was.
@@ -109,12 +111,16 @@ def _health(source: SourceLike, runs: list[Run], now: datetime) -> SourceHealth:
                             reason=f"the crawl started {stuck.started_at:%Y-%m-%d %H:%M} UTC never finished")
     finished = [r for r in runs if r.outcome != Outcome.RUNNING]
     if not finished:
-        return SourceHealth(**common, state="never", reason="never crawled", last_run=None, items=None, median_items=None)
+        return SourceHealth(
+            **common, state="never", reason="never crawled", last_run=None, items=None, median_items=None
+        )
     last = finished[0]
     usual = usual_items([r.items for r in finished[1:] if r.outcome == Outcome.OK])
     state = _STATE_OF[last.outcome]
     reason = None if state == "ok" else (last.reason or last.outcome.value)
-    return SourceHealth(**common, state=state, reason=reason, last_run=last.started_at, items=last.items, median_items=usual)
+    return SourceHealth(
+        **common, state=state, reason=reason, last_run=last.started_at, items=last.items, median_items=usual
+    )
 
 
 def unhealthy(health: Iterable[SourceHealth], *, enabled_only: bool = True) -> list[SourceHealth]:

@@ -31,7 +31,9 @@ class ProbeReport:
 
     def lines(self, shown: int = 3) -> list[str]:
         run = self.run
-        head = f"{self.slug}: " + (f"{run.outcome.value}, {len(self.calls)} call(s), {run.errors} error(s)" if run else "did not run")
+        head = f"{self.slug}: " + (
+            f"{run.outcome.value}, {len(self.calls)} call(s), {run.errors} error(s)" if run else "did not run"
+        )
         out = [head]
         if run and run.reason:
             out.append(f"  reason: {run.reason}")

@@ -68,7 +68,9 @@ def feed_items(store: Store, now: datetime) -> tuple[
     return merged, newest, store.classifications()
 
 
-def _item(call: Call, members: Sequence[str], newest: Mapping[str, datetime], reasons: tuple[str, ...] = ()) -> feeds.FeedItem:
+def _item(
+    call: Call, members: Sequence[str], newest: Mapping[str, datetime], reasons: tuple[str, ...] = ()
+) -> feeds.FeedItem:
     times = [newest[m] for m in members if m in newest]
     updated = max(times) if times else (call.first_seen or call.last_seen)
     return feeds.FeedItem(call=call, updated=updated, reasons=reasons)
@@ -86,12 +88,16 @@ def build(store: Store, out: Path, *, base_url: str, regions: Mapping[str, Regio
     themes = _theme_labels(regions)
     unknown = [t for t in theme_feeds if t not in themes]
     if unknown:
-        raise UnknownTheme(f"no theme {', '.join(map(repr, unknown))} in the regions' profiles; known: {', '.join(sorted(themes))}")
+        raise UnknownTheme(
+            f"no theme {', '.join(map(repr, unknown))} in the regions' profiles; known: {', '.join(sorted(themes))}"
+        )
     merged, newest, classifications = feed_items(store, now)
     edits = editorial.controls(store)
     merged = [(c, m) for c, m in merged if not edits.excluded(c, editorial.ALL_REGIONS)]
     scopes: dict[str, list[feeds.FeedItem]] = {"all": [_item(c, m, newest) for c, m in merged]}
-    titles: dict[str, tuple[str, str, str]] = {"all": ("grantdigest: all calls", "en", "Grant calls and technical assistance")}
+    titles: dict[str, tuple[str, str, str]] = {
+        "all": ("grantdigest: all calls", "en", "Grant calls and technical assistance")
+    }
     for region_id, region in regions.items():
         language = region.digest_languages[0] if region.digest_languages else "en"
         chosen, pins = [], edits.pins(region_id)
@@ -108,7 +114,8 @@ def build(store: Store, out: Path, *, base_url: str, regions: Mapping[str, Regio
         scopes[f"theme-{theme}"] = [
             _item(call, members, newest) for call, members in merged
             if any(v.region in regions and theme in v.themes
-                   and sees(call, v, now, excluded=edits.excluded(call, v.region), pinned=call.uid in edits.pins(v.region))
+                   and sees(call, v, now, excluded=edits.excluded(call, v.region),
+                            pinned=call.uid in edits.pins(v.region))
                    for v in classifications.get(call.uid, ()))]
         titles[f"theme-{theme}"] = (f"grantdigest: {themes[theme]}", "en",
                                     f"Grant calls and technical assistance: {themes[theme]}")

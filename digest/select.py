@@ -58,7 +58,10 @@ class DigestEntry:
     @property
     def deadline(self) -> Deadline | None:
         """The next deadline not past at :attr:`as_of` (None when none is parsed or all have passed)."""
-        return deadlines.upcoming(self.call.deadlines, self.as_of) if self.as_of else deadlines.earliest(self.call.deadlines)
+        return (
+            deadlines.upcoming(self.call.deadlines, self.as_of) if self.as_of
+            else deadlines.earliest(self.call.deadlines)
+        )
 
     def days_left(self, now: datetime) -> int | None:
         """Calendar days from ``now`` to the next deadline (:func:`calls.deadlines.days_left`); 0 = its day."""
@@ -178,7 +181,9 @@ def failed_sources(store: Store, at: datetime) -> list[tuple[str, str]]:
     for run in store.runs():  # newest first
         if run.started_at < at:
             latest.setdefault(run.source, run)
-    return sorted((slug, run.reason or run.outcome.value) for slug, run in latest.items() if run.outcome in FAILED_OUTCOMES)
+    return sorted(
+        (slug, run.reason or run.outcome.value) for slug, run in latest.items() if run.outcome in FAILED_OUTCOMES
+    )
 
 
 def _shown(call: Call, verdict: StoredClassification, now: datetime, end: datetime, pinned: bool) -> bool:

@@ -48,13 +48,18 @@ import sqlalchemy as sa
 from calls.config import Config, ConfigError
 from calls.regions import RegionProfile
 from calls.store import Store, sends_table
+from calls.urls import safe_url
 from digest.approval import is_approved
 from digest.editorial import Controls, controls
-from calls.urls import safe_url
 from digest.email import EmailRenderer, build_message
 from digest.select import Digest, iso_week, select_digest
 from digest.subscribers import (
-    Subscriber, load_subscribers, load_suppressed, normalise_address, unsubscribe_link, unsubscribe_token,
+    Subscriber,
+    load_subscribers,
+    load_suppressed,
+    normalise_address,
+    unsubscribe_link,
+    unsubscribe_token,
 )
 
 log = logging.getLogger(__name__)
@@ -159,7 +164,8 @@ class EmailSettings:
         for key, default in (("smtp_port", SECURITY_PORTS[security]), ("timeout", 30.0), ("rate_per_minute", 60.0),
                              ("retries", 3), ("retry_delay", 10.0)):
             value = raw.get(key, default)
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0 or (key == "timeout" and not value):
+            if (isinstance(value, bool) or not isinstance(value, int | float) or value < 0
+                    or (key == "timeout" and not value)):
                 raise ConfigError(f"[email] {key} must be a number ≥ 0 (timeout > 0), got {value!r}", where)
             numbers[key] = value
         for key in ("require_approval", "send"):
@@ -203,11 +209,14 @@ class EmailSettings:
             return None
         value = os.environ.get(self.password_env)
         if not value:
-            raise SendError(f"[email] username is set but ${self.password_env} (named by [email] password_env) is empty")
+            raise SendError(
+                f"[email] username is set but ${self.password_env} (named by [email] password_env) is empty"
+            )
         return value
 
     def check_sendable(self) -> None:
-        """:class:`SendError` unless every message can carry a sender, the department's address and an https unsubscribe link."""
+        """:class:`SendError` unless every message can carry a sender, the department's address and an https
+        unsubscribe link."""
         try:
             normalise_address(parseaddr(self.sender)[1])
         except ValueError as exc:
@@ -323,7 +332,9 @@ class Mailer:
             smtp.ehlo()
             if self.security == "starttls":
                 if not smtp.has_extn("starttls"):
-                    raise SetupFailure(None, f"{self.host}:{self.port} does not offer STARTTLS (security = \"starttls\")")
+                    raise SetupFailure(
+                        None, f"{self.host}:{self.port} does not offer STARTTLS (security = \"starttls\")"
+                    )
                 smtp.starttls(context=self.ssl_context)
                 smtp.ehlo()
             if self.username:
@@ -334,7 +345,9 @@ class Mailer:
             raise
         except smtplib.SMTPAuthenticationError as exc:
             _close_quietly(smtp)
-            raise SetupFailure(exc.smtp_code, f"authentication as {self.username} refused: {_text(exc.smtp_error)}") from None
+            raise SetupFailure(
+                exc.smtp_code, f"authentication as {self.username} refused: {_text(exc.smtp_error)}"
+            ) from None
         except smtplib.SMTPNotSupportedError as exc:
             _close_quietly(smtp)
             raise SetupFailure(None, f"{self.host}:{self.port}: {exc}") from None
@@ -346,7 +359,9 @@ class Mailer:
             raise _failure(exc.smtp_code, _text(exc.smtp_error), connecting=True) from None
         except (smtplib.SMTPException, OSError) as exc:
             _close_quietly(smtp)
-            raise ConnectionFailure(None, f"cannot connect to {self.host}:{self.port}: {type(exc).__name__}: {exc}") from None
+            raise ConnectionFailure(
+                None, f"cannot connect to {self.host}:{self.port}: {type(exc).__name__}: {exc}"
+            ) from None
 
     def _drop(self) -> None:
         smtp, self._smtp = self._smtp, None
@@ -357,7 +372,8 @@ def mailer_from_config(config: Config) -> Mailer:
     """A :class:`Mailer` from ``[email]`` (host, port, security, username, password from the environment, rate)."""
     settings = EmailSettings.from_config(config)
     return Mailer(settings.smtp_host, settings.smtp_port, security=settings.security, username=settings.username,
-                  password=settings.password(), ssl_context=settings.ssl_context() if settings.security != "none" else None,
+                  password=settings.password(),
+                  ssl_context=settings.ssl_context() if settings.security != "none" else None,
                   timeout=settings.timeout, rate_per_minute=settings.rate_per_minute)
 
 
@@ -435,7 +451,8 @@ class Ledger:
         return SendRow(**row._mapping) if row else None
 
     def claim(self, digest: str, recipient: str, message_id: str, at: datetime) -> None:
-        """Record an attempt about to start: ``sending``, attempts + 1; :class:`SendError` if the row is sent or failed."""
+        """Record an attempt about to start: ``sending``, attempts + 1; :class:`SendError` if the row is sent or
+        failed."""
         with self.engine.begin() as conn:
             updated = conn.execute(sa.update(sends_table).where(
                 *self._key(digest, recipient), sends_table.c.state.in_([PENDING, SENDING])
@@ -620,7 +637,8 @@ class _Sender:
         rendered = self.renderer.render(for_themes(digest, reader.themes), lang, site_url=self.settings.site_url,
                                         unsubscribe_url=link, department=self.settings.department,
                                         controls=self.editorial)
-        return build_message(rendered, sender=self.settings.sender, recipient=formataddr((reader.name or "", reader.email)),
+        return build_message(rendered, sender=self.settings.sender,
+                             recipient=formataddr((reader.name or "", reader.email)),
                              unsubscribe_url=link, unsubscribe_mailto=self.settings.unsubscribe_mailto,
                              message_id=message_id)
 

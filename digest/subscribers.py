@@ -182,7 +182,9 @@ def _subscriber(fields: dict[str, str], regions: Mapping[str, RegionProfile], li
     known = {t.id for t in region.themes}
     unknown = [t for t in themes if t not in known]
     if unknown:
-        raise ValueError(f"unknown theme(s) {', '.join(unknown)} for {region.id}; its themes: {', '.join(sorted(known))}")
+        raise ValueError(
+            f"unknown theme(s) {', '.join(unknown)} for {region.id}; its themes: {', '.join(sorted(known))}"
+        )
     return Subscriber(email=email, region=region.id, language=language, themes=themes,
                       name=fields.get("name") or None, line=line)
 
@@ -191,7 +193,9 @@ def _subscriber(fields: dict[str, str], regions: Mapping[str, RegionProfile], li
 
 def unsubscribe_token(secret: str, address: str) -> str:
     """The recipient's unsubscribe token: HMAC-SHA256 of the lower-cased address, base64url without padding."""
-    digest = hmac.new(secret.encode("utf-8"), b"unsubscribe\n" + address.strip().lower().encode("utf-8"), hashlib.sha256)
+    digest = hmac.new(
+        secret.encode("utf-8"), b"unsubscribe\n" + address.strip().lower().encode("utf-8"), hashlib.sha256
+    )
     return base64.urlsafe_b64encode(digest.digest()).rstrip(b"=").decode("ascii")
 
 

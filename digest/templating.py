@@ -15,8 +15,9 @@ from digest.i18n import TEMPLATES_DIR, format_money, format_share, language_tag,
 def jinja_env(lang: str, loader: BaseLoader | None = None) -> Environment:
     """A Jinja2 environment in ``lang``: autoescaping (except ``.txt`` templates), gettext installed, format filters.
 
-    Filters: ``deadline(*reader_zones)`` (a :class:`~calls.schema.Deadline`, see :mod:`digest.deadlines`), ``money(currency)``, ``share``, ``reason`` (a classification's
-    reason, see :mod:`digest.reasons`) and ``term`` (a theme or applicant-type label).
+    Filters: ``deadline(*reader_zones)`` (a :class:`~calls.schema.Deadline`, see :mod:`digest.deadlines`),
+    ``money(currency)``, ``share``, ``reason`` (a classification's reason, see :mod:`digest.reasons`) and ``term``
+    (a theme or applicant-type label).
     """
     tag = language_tag(lang)
     env = Environment(

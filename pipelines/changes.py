@@ -26,7 +26,8 @@ class EventKind(StrEnum):
 
 @dataclass(frozen=True)
 class Event:
-    """One change of one call; ``old``/``new`` are the values as text (a deadline as published, :func:`calls.deadlines.iso`)."""
+    """One change of one call; ``old``/``new`` are the values as text (a deadline as published,
+    :func:`calls.deadlines.iso`)."""
 
     kind: EventKind
     old: str | None = None

@@ -224,7 +224,9 @@ def _caps(
     if eligibility is Eligibility.UNKNOWN:
         caps.append((Tier.RELEVANT, Reason("not a top match while eligibility is unknown")))
     if partner_only:
-        caps.append((Tier.RELEVANT, Reason("not a top match: the region's organisations can only be partners, not lead")))
+        caps.append(
+            (Tier.RELEVANT, Reason("not a top match: the region's organisations can only be partners, not lead"))
+        )
     if urgent:
         caps.append((Tier.RELEVANT, Reason("under %(days)s days left for a new application, so not a top match",
                                            days=weights.ok_days)))
@@ -270,7 +272,10 @@ def _applicants(call: Call, facts: Facts, rules: RegionRules, weights: Weights) 
     if not types:
         return 0, [], False
     vocabulary = region.applicant_vocabulary
-    labels = lambda ids: tuple(Term(vocabulary[i].label) if i in vocabulary else i for i in sorted(ids))
+
+    def labels(ids):
+        return tuple(Term(vocabulary[i].label) if i in vocabulary else i for i in sorted(ids))
+
     fitting = types & region.applicant_types
     if fitting:
         msgid = ("call is open to %(types)s, which are among the region's readers" if listed
@@ -296,11 +301,16 @@ def _deadline(call: Call, now: datetime, weights: Weights) -> tuple[int, list[st
     if call.status is Status.CLOSED and not (parsed and not upcoming):
         return 0, [Reason("call is closed (as the source reports)")], True, False
     if parsed and not upcoming:
-        return 0, [Reason("call is closed (deadline passed on %(date)s)", date=deadlines.day_of(parsed[-1]))], True, False
+        return (
+            0, [Reason("call is closed (deadline passed on %(date)s)", date=deadlines.day_of(parsed[-1]))], True, False
+        )
     if not upcoming:
         if call.opens_at is not None and call.opens_at > now:
             opens = call.opens_at.date()  # the day on the publisher's clock it was stored in
-            return weights.forthcoming, [Reason("opens on %(date)s, no deadline yet: time to prepare", date=opens)], False, False
+            return (
+                weights.forthcoming, [Reason("opens on %(date)s, no deadline yet: time to prepare", date=opens)],
+                False, False,
+            )
         return weights.deadline_unknown, [Reason("no deadline published")], False, False
     label = upcoming[0].label
     days = deadlines.days_left(upcoming[0], now)

@@ -50,14 +50,17 @@ def consolidate(
     shown = [call for call, _ in merged if call.status != Status.WITHDRAWN]
     regions = load_regions(regions_overrides)
     registry = load_programme_areas(programmes_overrides)
-    weights = weights or (Weights.from_mapping(weight_table(regions_overrides)) if regions_overrides else default_weights())
+    weights = weights or (
+        Weights.from_mapping(weight_table(regions_overrides)) if regions_overrides else default_weights()
+    )
     classified = list(classify_all(shown, regions.values(), now, registry, weights))
     store.replace_digest(merged, classified, now)
     tiers: dict[str, Counter] = {}
     for _, classification in classified:
         tiers.setdefault(classification.region, Counter())[str(classification.tier)] += 1
     return Consolidated(
-        calls=len(calls), merged=len(merged), withdrawn=len(merged) - len(shown), classified=len(classified), tiers=tiers,
+        calls=len(calls), merged=len(merged), withdrawn=len(merged) - len(shown), classified=len(classified),
+        tiers=tiers,
     )
 
 

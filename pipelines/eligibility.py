@@ -168,7 +168,9 @@ def _from_evidence(
             shown = ", ".join(sorted(countries)[:8]) + ("…" if len(countries) > 8 else "")
             return Eligibility.NOT_ELIGIBLE, [Reason("call is open to applicants from %(countries)s, not %(country)s",
                                                     countries=shown, country=name_of(country))]
-        evidence.append((Eligibility.ELIGIBLE, Reason("call is open to applicants from %(country)s", country=name_of(country))))
+        evidence.append(
+            (Eligibility.ELIGIBLE, Reason("call is open to applicants from %(country)s", country=name_of(country)))
+        )
 
     # 3. The programme: area membership or association of the country.
     area_level = False
@@ -191,7 +193,8 @@ def _from_evidence(
     own = [everything[k] for k in everything if k in rules.aliases]
     own += [everything[k] for k in everything if k in rules.gazetteer and rules.gazetteer[k] & region.areas]
     if own:
-        where = ("eligibility conditions name %(region)s (“%(quote)s”)" if any(k in facts.eligibility for k in rules.aliases)
+        where = ("eligibility conditions name %(region)s (“%(quote)s”)"
+                 if any(k in facts.eligibility for k in rules.aliases)
                  else "call text names %(region)s (“%(quote)s”)")
         evidence.append((Eligibility.ELIGIBLE, Reason(where, region=name_of(region), quote=own[0])))
         return _best(evidence)
@@ -239,7 +242,9 @@ def _foreign(call: Call, everything: Mapping[str, str], rules: RegionRules, shut
     if other and other != country.code:
         return Reason("published in %(language)s for applicants in %(other)s, not %(country)s",
                       language=call.language, other=other, country=name_of(country))
-    named = [(v, rules.foreign[k]) for k, v in everything.items() if k in rules.foreign and rules.foreign[k] not in shut_out]
+    named = [
+        (v, rules.foreign[k]) for k, v in everything.items() if k in rules.foreign and rules.foreign[k] not in shut_out
+    ]
     if named:
         return Reason("call is for applicants in %(other)s (“%(quote)s”), not %(country)s",
                       other=named[0][1], quote=named[0][0], country=name_of(country))
@@ -287,7 +292,9 @@ def _programme_verdict(
     if status.status == "not-associated":
         return Eligibility.NOT_ELIGIBLE, maybe(Reason("%(country)s is not associated to %(programme)s", **names)), False
     if status.status == "unknown":
-        return Eligibility.UNKNOWN, Reason("%(country)s's participation in %(programme)s is not confirmed", **names), False
+        return (
+            Eligibility.UNKNOWN, Reason("%(country)s's participation in %(programme)s is not confirmed", **names), False
+        )
     if status.status == "per-call":
         return Eligibility.UNKNOWN, Reason("%(programme)s calls name their own target countries; this one names none",
                                            programme=programme.name), False

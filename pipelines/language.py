@@ -44,7 +44,8 @@ def detector() -> LanguageDetector:
 
 
 def detect_language(text: str) -> str | None:
-    """BCP 47 tag of ``text`` (``uk``, ``sr-Cyrl``, ``sr-Latn``, ``pl``, ``hu``, ``ro``, ``en``, ``ru``), or None when undecided."""
+    """BCP 47 tag of ``text`` (``uk``, ``sr-Cyrl``, ``sr-Latn``, ``pl``, ``hu``, ``ro``, ``en``, ``ru``), or None when
+    undecided."""
     words = [w for w in _WORD.findall(text or "") if not w.isupper()]  # ids and acronyms are not words of a language
     if len(words) < MIN_WORDS:
         return None

@@ -162,7 +162,8 @@ _ROLES = [
 
 _COMPOSITION = [
     "at least one", "at least two", "at least three", "one of the partners", "a partner$", "one partner$",
-    "or a partner$", "хоча б один", "хоча б одн", "щонайменше один", "щонайменше одн", "принаймні один", "принаймні одн",
+    "or a partner$", "хоча б один", "хоча б одн", "щонайменше один", "щонайменше одн", "принаймні один",
+    "принаймні одн",
     "bar jedan", "bar jedn", "najmanje jedan", "najmanje jedn", "barem jedan", "barem jedn", "jedan od partner",
     "co najmniej jeden", "co najmniej jedn", "przynajmniej jeden", "przynajmniej jedn", "legalább egy",
     "cel puțin un", "cel puțin o", "minimum un", "minimum o",

@@ -216,5 +216,6 @@ def facts_of(call: Call, matcher: Matcher) -> Facts:
     title, body_hits, eligibility = matcher.find(call.title), matcher.find(body), matcher.find(call.eligibility_text)
     main = {**body_hits, **title}
     return Facts(
-        title, body_hits, eligibility, main, {**eligibility, **main}, find_limits(call.eligibility_text or call.summary),
+        title, body_hits, eligibility, main, {**eligibility, **main},
+        find_limits(call.eligibility_text or call.summary),
     )

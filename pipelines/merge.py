@@ -11,8 +11,9 @@ Evidence, strongest first:
    identifier without a letter (``1/2025``, ``401-12/2025``) is a local file number
    that many bodies reuse, so it is no key.
 2. **url** — the same :func:`~calls.urls.canonical_url` (scheme ignored) of the call's
-   url, its ``original_url`` (a repost's link to the publisher) or any provenance url. A site root, or a URL that more than
-   ``MAX_URL_GROUP`` calls share, is a listing page, not a call page, and no key.
+   url, its ``original_url`` (a repost's link to the publisher) or any provenance url. A site
+   root, or a URL that more than ``MAX_URL_GROUP`` calls share, is a listing page, not a call
+   page, and no key.
 3. **repost** — the same call told in other words, often another language: the same
    programme (its id, call-id prefix, own site, or a name in the title or summary in any
    language), a published deadline day in common, the same call ordinal and strand when
@@ -90,7 +91,8 @@ def fold(text: str) -> str:
 
 _BOILERPLATE_PHRASES = [
     # en
-    "open call for proposals", "open call for applications", "call for project proposals", "calls for proposals", "call for proposals", "call for applications",
+    "open call for proposals", "open call for applications", "call for project proposals", "calls for proposals",
+    "call for proposals", "call for applications",
     "call for projects", "call for expressions of interest", "open call", "request for applications",
     "request for proposals", "notice of funding opportunity", "funding opportunity", "grant competition",
     "deadline extended", "extended deadline", "deadline extension", "extension of the deadline",
@@ -106,7 +108,9 @@ _BOILERPLATE_PHRASES = [
     # numbering noise ("№ 2" folds to "no 2", "br. 2", "nr 2") and the word "year" around a kept year
     "no", "nr", "br", "broj", "year", "godina", "godine", "godini", "godinu", "rik", "roku", "roci",
 ]
-_BOILERPLATE = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, _BOILERPLATE_PHRASES), key=len, reverse=True)) + r")\b")
+_BOILERPLATE = re.compile(
+    r"\b(?:" + "|".join(sorted(map(re.escape, _BOILERPLATE_PHRASES), key=len, reverse=True)) + r")\b"
+)
 _EXTENSION_STEMS = ("prodovz", "produz", "prelung", "przedluz", "meghosszabb")
 _EXTENSION_EN = re.compile(r"\b(?:deadline extended|extended deadline|deadline extension|extension of the deadline)\b")
 _EXTENSION_WORD = re.compile(r"\b(?:" + "|".join(_EXTENSION_STEMS) + r")\w*")
@@ -351,7 +355,7 @@ def _fuzzy_edges(calls: Sequence[Call], features: Sequence[_Features], threshold
     source_names = [calls[i].source for i in eligible]
     source_ids = np.unique(source_names, return_inverse=True)[1]
     edges = []
-    for row, other_row in zip(*(a.tolist() for a in _candidate_pairs(signatures, source_ids))):
+    for row, other_row in zip(*(a.tolist() for a in _candidate_pairs(signatures, source_ids)), strict=True):
         index, other = eligible[row], eligible[other_row]
         reason = _fuzzy_match(features[index], features[other], threshold)
         if reason is not None:

@@ -2,8 +2,8 @@
 
 What it guarantees downstream: a :class:`Call` (dict items are validated into
 one), a plain one-line title and a plain bounded summary (markup that slipped
-through a spider is stripped), an absolute http(s) URL, the link without click-tracking parameters, the language detected
-from the text (Serbian with its script) where the source's default is wrong or
+through a spider is stripped), an absolute http(s) URL, the link without click-tracking parameters,
+the language detected from the text (Serbian with its script) where the source's default is wrong or
 missing, deadlines in order without repeats, and a status derived from the
 dates where the source said nothing. Dropped items are logged and counted
 (``grantdigest/invalid/<reason>``), never silently lost.
@@ -12,12 +12,11 @@ dates where the source said nothing. Dropped items are logged and counted
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 from scrapy.exceptions import DropItem
-
-from datetime import UTC, datetime
 
 from calls.schema import SUMMARY_MAX, Call, Status
 from calls.text import html_to_text, one_line
@@ -66,7 +65,9 @@ def normalise(item, now: datetime | None = None) -> Call:
         update["currency"] = call.currency.upper()
     normalised = call.model_copy(update=update)
     derived = derive_status(normalised, now)
-    if normalised.status is None or (derived is Status.CLOSED and normalised.status in (Status.OPEN, Status.FORTHCOMING)):
+    if normalised.status is None or (
+        derived is Status.CLOSED and normalised.status in (Status.OPEN, Status.FORTHCOMING)
+    ):
         # the publisher's own dates come first: a call whose every deadline has passed is closed,
         # whatever its listing still says (Grants.gov keeps "posted" calls whose deadline was in August)
         normalised = normalised.model_copy(update={"status": derived})

@@ -16,7 +16,6 @@ from typing import Any
 from calls.store import Outcome, Store
 from pipelines.store import crawl_clock, crawler_store
 
-
 ERRORS = "grantdigest/errors"
 """Stat: errors logged on behalf of this spider. Scrapy's own ``log_count/ERROR`` counts every
 crawler's errors in a process that runs several, so one broken source would degrade its neighbours."""
@@ -79,7 +78,8 @@ def judge(
     usual = usual_items(history)
     if usual is not None and items < DROP_RATIO * usual:
         return Outcome.DEGRADED, (
-            f"only {items} call(s) found; the median of the last {min(len(history), MEDIAN_RUNS)} successful runs is {usual:g}")
+            f"only {items} call(s) found; the median of the last {min(len(history), MEDIAN_RUNS)} "
+            f"successful runs is {usual:g}")
     return Outcome.OK, None
 
 
@@ -99,7 +99,9 @@ def _history(previous_items: int | Sequence[int] | None) -> list[int]:
 
 def _first_error(stats: dict[str, Any]) -> str:
     statuses = sorted(k.rsplit("/", 1)[-1] for k in stats if k.startswith("downloader/response_status_count/5"))
-    exceptions = sorted(k.rsplit("/", 1)[-1] for k in stats if k.startswith(("spider_exceptions/", "downloader/exception_type_count/")))
+    exceptions = sorted(
+        k.rsplit("/", 1)[-1] for k in stats if k.startswith(("spider_exceptions/", "downloader/exception_type_count/"))
+    )
     parts = []
     if statuses:
         parts.append("HTTP " + ", ".join(statuses))

@@ -43,7 +43,9 @@ class StorePipeline:
     def process_item(self, item: Call) -> Call:
         if not item.provenance:
             item = item.model_copy(
-                update={"provenance": [Provenance(source=item.source, native_id=item.native_id, url=item.url, seen_at=self.seen_at)]}
+                update={"provenance": [
+                    Provenance(source=item.source, native_id=item.native_id, url=item.url, seen_at=self.seen_at)
+                ]}
             )
         upserted = self.store.upsert(item, self.seen_at, on_change=events_for)
         if self.stats is not None:

@@ -35,9 +35,11 @@ CALL_WORDS = _words(
     # en
     r"\bcalls? for (?:proposals|applications|projects|project proposals|expressions? of interest)",
     r"\bopen call\b", r"\bgrant (?:competition|programme|program|scheme|opportunit)", r"\bfunding opportunit",
-    r"\bnotice of funding", r"\bsmall (?:projects?|grants?) fund", r"\bcall (?:is|now) open", r"\blaunch(?:es|ed)? (?:its |the )?(?:\w+ )?call",
+    r"\bnotice of funding", r"\bsmall (?:projects?|grants?) fund", r"\bcall (?:is|now) open",
+    r"\blaunch(?:es|ed)? (?:its |the )?(?:\w+ )?call",
     r"\bapply (?:now|for)\b", r"\bgrants? for\b", r"\bcall\b.*\b(?:opens?|open)\b",
-    r"\b(?:first|second|third|fourth|fifth|\d(?:st|nd|rd|th)) call\b", r"\bcalls? for (?:small|strategic|micro)[- ]?(?:scale )?projects?",
+    r"\b(?:first|second|third|fourth|fifth|\d(?:st|nd|rd|th)) call\b",
+    r"\bcalls? for (?:small|strategic|micro)[- ]?(?:scale )?projects?",
     # uk
     r"конкурс", r"грант", r"прийом заявок", r"приймає заявки", r"набір (?:заявок|проєкт)", r"можливість фінансування",
     r"запрошує подати", r"подати заявк", r"фінансування (?:проєкт|ініціатив)",
@@ -55,11 +57,13 @@ CALL_WORDS = _words(
 NOT_CALL_WORDS = _words(
     # results and selections
     r"\bresults?\b", r"\bwinners?\b", r"\b(?:selected|approved|contracted|funded) projects", r"ranking list",
-    r"результат", r"переможц", r"відібран", r"rezultat", r"резултат", r"rang[ -]list", r"ранг[ -]лист", r"\bodluka o (?:dodeli|izboru)",
+    r"результат", r"переможц", r"відібран", r"rezultat", r"резултат", r"rang[ -]list", r"ранг[ -]лист",
+    r"\bodluka o (?:dodeli|izboru)",
     r"одлука о (?:додели|избору)", r"wynik", r"eredmény", r"nyertes", r"rezultatele", r"proiecte selectate",
     # events about a call, not the call
-    r"\btraining\b", r"\bwebinars?\b", r"\binfo(?:rmation)?[ -]?(?:day|session)s?\b", r"\bworkshops?\b", r"\bseminars?\b",
-    r"\bconference\b", r"\bpartner search forum", r"тренінг", r"вебінар", r"семінар", r"інформаційн\w* (?:день|сесі)", r"\bobuk",
+    r"\btraining\b", r"\bwebinars?\b", r"\binfo(?:rmation)?[ -]?(?:day|session)s?\b", r"\bworkshops?\b",
+    r"\bseminars?\b", r"\bconference\b", r"\bpartner search forum", r"тренінг", r"вебінар", r"семінар",
+    r"інформаційн\w* (?:день|сесі)", r"\bobuk",
     r"обук", r"radionic", r"радиониц", r"info dan", r"инфо дан", r"szkoleni", r"spotkanie informacyjne", r"képzés",
     r"információs nap", r"sesiune de informare", r"instruire",
     # other kinds of notices
@@ -67,7 +71,9 @@ NOT_CALL_WORDS = _words(
     r"закупівл", r"\btender\b", r"\bјавна набавка", r"\bjavna nabavka",
 )
 
-CALL_CATEGORIES = _words(r"call", r"konkurs", r"конкурс", r"grant", r"грант", r"nab[óo]r", r"pályázat", r"apel", r"poziv", r"позив")
+CALL_CATEGORIES = _words(
+    r"call", r"konkurs", r"конкурс", r"grant", r"грант", r"nab[óo]r", r"pályázat", r"apel", r"poziv", r"позив"
+)
 
 
 @dataclass(frozen=True)
@@ -94,8 +100,8 @@ def classify_post(title: str, text: str = "", categories: Iterable[str] = ()) ->
 
 
 _DEADLINE_CUE = _words(
-    r"deadline", r"\bdue\b", r"submi(?:t|ssion)", r"until", r"кінцев\w* термін", r"\bдо \d", r"дедлайн", r"\brok\b", r"\bрок\b",
-    r"termin", r"határidő", r"termen", r"\bdo \d",
+    r"deadline", r"\bdue\b", r"submi(?:t|ssion)", r"until", r"кінцев\w* термін", r"\bдо \d", r"дедлайн", r"\brok\b",
+    r"\bрок\b", r"termin", r"határidő", r"termen", r"\bdo \d",
 )
 
 
@@ -111,7 +117,9 @@ def programme_named(title: str) -> str | None:
     return named_programme(matcher.find(title), aliases)
 
 
-def text_facts(text: str, zone: ZoneInfo, language: str | None = None, *, title: str = "", url: str = "") -> dict[str, Any]:
+def text_facts(
+    text: str, zone: ZoneInfo, language: str | None = None, *, title: str = "", url: str = ""
+) -> dict[str, Any]:
     """Schema fields stated in a call's free text, each parsed value with its raw text beside it.
 
     The call's own id comes from its ``title``, its ``url``, a labelled field or the opening lines;

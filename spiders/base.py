@@ -26,7 +26,9 @@ def json_body(response, what: str) -> Any:
     try:
         return json.loads(response.text)
     except ValueError as exc:
-        raise SourceFormatError(f"{what} answered with invalid JSON ({exc})", response.url, response.text[:200]) from None
+        raise SourceFormatError(
+            f"{what} answered with invalid JSON ({exc})", response.url, response.text[:200]
+        ) from None
 
 
 class SourceSpider(scrapy.Spider):
@@ -53,7 +55,9 @@ class SourceSpider(scrapy.Spider):
 
     def request(self, url: str, **kwargs) -> scrapy.Request:
         """A request with this source's timeout and retry budget."""
-        meta = {"max_retry_times": self.source.retries, "download_timeout": self.source.timeout, **kwargs.pop("meta", {})}
+        meta = {
+            "max_retry_times": self.source.retries, "download_timeout": self.source.timeout, **kwargs.pop("meta", {})
+        }
         return scrapy.Request(url, meta=meta, **kwargs)
 
     def count(self, key: str, n: int = 1) -> None:

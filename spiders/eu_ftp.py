@@ -146,7 +146,10 @@ class EuFtpSpider(SourceSpider):
             return None
         budget = topic_budget(md, call_id or native_id)
         action = topic_action(md)
-        opening_raw = (budget or {}).get("plannedOpeningDate") or (action or {}).get("plannedOpeningDate") or first(md, "startDate")
+        opening_raw = (
+            (budget or {}).get("plannedOpeningDate") or (action or {}).get("plannedOpeningDate")
+            or first(md, "startDate")
+        )
         programme = default_registry().by_ftp_code(first(md, "frameworkProgramme"))
         updated_raw = latest_change(md)
         return self.make_call(
@@ -179,7 +182,9 @@ class EuFtpSpider(SourceSpider):
         try:
             details = json.loads(response.text)["TopicDetails"]
         except (ValueError, KeyError, TypeError):
-            self.logger.warning("topic details of %s are not the expected JSON; keeping the search result", call.call_id)
+            self.logger.warning(
+                "topic details of %s are not the expected JSON; keeping the search result", call.call_id
+            )
             self.count("eu_ftp/details_failed")
             yield call
             return
@@ -187,7 +192,9 @@ class EuFtpSpider(SourceSpider):
 
     def details_failed(self, failure) -> Iterator[Call]:
         call = failure.request.meta["call"]
-        self.logger.warning("topic details of %s unavailable (%s); keeping the search result", call.call_id, failure.value)
+        self.logger.warning(
+            "topic details of %s unavailable (%s); keeping the search result", call.call_id, failure.value
+        )
         self.count("eu_ftp/details_failed")
         yield call
 
@@ -198,7 +205,8 @@ class EuFtpSpider(SourceSpider):
 def parse_envelope(response: Response) -> dict[str, Any]:
     """The search response's envelope, checked: ``results`` a list, ``totalResults`` an int."""
     envelope = json_body(response, "search API")
-    if not isinstance(envelope, dict) or not isinstance(envelope.get("results"), list) or not isinstance(envelope.get("totalResults"), int):
+    if (not isinstance(envelope, dict) or not isinstance(envelope.get("results"), list)
+            or not isinstance(envelope.get("totalResults"), int)):
         raise SourceFormatError("search API envelope lacks results/totalResults", response.url, str(envelope)[:200])
     return envelope
 
@@ -422,7 +430,9 @@ def merge_details(call: Call, details: dict[str, Any]) -> Call:
     if call.status is None and action:
         update["status"] = topic_status({}, action)
     if not call.keywords:
-        update["keywords"] = [one_line(k) for k in (details.get("keywords") or []) + (details.get("tags") or []) if one_line(k)]
+        update["keywords"] = [
+            one_line(k) for k in (details.get("keywords") or []) + (details.get("tags") or []) if one_line(k)
+        ]
     return call.model_copy(update=update) if update else call
 
 

@@ -43,10 +43,14 @@ class FeedSpider(PostSpider):
 
     def parse(self, response: Response):
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
-        parsed = feedparser.parse(response.body, response_headers={"content-type": content_type, "content-location": response.url})
+        parsed = feedparser.parse(
+            response.body, response_headers={"content-type": content_type, "content-location": response.url}
+        )
         if parsed.bozo:
             self.count("feed/malformed")
-            self.logger.warning("feed %s is malformed (%s); reading what it can", response.url, parsed.get("bozo_exception"))
+            self.logger.warning(
+                "feed %s is malformed (%s); reading what it can", response.url, parsed.get("bozo_exception")
+            )
             if not parsed.entries:
                 raise SourceFormatError("not a readable feed", response.url, parsed.get("bozo_exception"))
         if not parsed.get("version") and not parsed.entries:

@@ -128,7 +128,8 @@ _FOREIGN = re.compile(
     r"\b(?:foreign|non-U\.?S\.?|international|overseas|outside (?:of )?the United States)\b", re.IGNORECASE
 )
 _NEGATED = re.compile(
-    r"\b(?:not eligible|ineligible|not be eligible|excluded|cannot apply|may not apply|not allowed|will not be considered)\b",
+    r"\b(?:not eligible|ineligible|not be eligible|excluded|cannot apply|may not apply|not allowed"
+    r"|will not be considered)\b",
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"(?<=[.;!?])\s+|\n+")
@@ -150,7 +151,9 @@ class GrantsGovSpider(SourceSpider):
     async def start(self):
         agencies = str(self.options.get("agencies") or "")
         if agencies.count("|") + 1 > AGENCIES_LIMIT:
-            self.logger.warning("%d agency codes: search2 is reported to return nothing beyond ~193", agencies.count("|") + 1)
+            self.logger.warning(
+                "%d agency codes: search2 is reported to return nothing beyond ~193", agencies.count("|") + 1
+            )
         yield self.search_request(0)
 
     # -- requests ------------------------------------------------------------
@@ -262,7 +265,8 @@ def parse_envelope(response: Response) -> dict[str, Any]:
 
 def check_hit(hit: Any, url: str) -> None:
     """A search hit must carry a numeric ``id``, a ``number`` and a ``title``; else the API changed."""
-    if not isinstance(hit, dict) or not str(hit.get("id", "")).isdigit() or not hit.get("number") or not hit.get("title"):
+    if (not isinstance(hit, dict) or not str(hit.get("id", "")).isdigit() or not hit.get("number")
+            or not hit.get("title")):
         raise SourceFormatError("search2 hit lacks id/number/title", url, hit)
 
 
@@ -384,7 +388,9 @@ def api_datetime(raw: str | None) -> datetime | None:
     return aware
 
 
-def due_deadline(raw: str, stated: time | None = None, *, label: str | None = None, shown: str | None = None) -> Deadline:
+def due_deadline(
+    raw: str, stated: time | None = None, *, label: str | None = None, shown: str | None = None
+) -> Deadline:
     """A due date as published: ``12:00:00 AM`` means the date only (it ends 23:59:59 New York time)
     unless ``stated`` (the description's time) gives the time; ``shown`` is the raw text kept."""
     at, text = api_datetime(raw), shown or raw
@@ -435,7 +441,9 @@ def money(notice: dict[str, Any]) -> dict[str, Any]:
         "grant_min": low,
         "grant_max": high,
         # A floor of "0" is "not stated": "–750,000" reads "up to 750,000".
-        "grant_raw": f"{printed(notice, 'awardFloor', low)}–{printed(notice, 'awardCeiling', high)}" if low or high else None,
+        "grant_raw": (
+            f"{printed(notice, 'awardFloor', low)}–{printed(notice, 'awardCeiling', high)}" if low or high else None
+        ),
         "expected_grants": int(awards) if awards.isdigit() and int(awards) > 0 else None,
     }
     if budget or low or high:
@@ -444,7 +452,8 @@ def money(notice: dict[str, Any]) -> dict[str, Any]:
 
 
 def printed(notice: dict[str, Any], key: str, value: Decimal | None) -> str:
-    """A stated amount as the API prints it for people (``awardCeilingFormatted``: "1,200,000"); '' when ``value`` is None."""
+    """A stated amount as the API prints it for people (``awardCeilingFormatted``: "1,200,000"); '' when ``value``
+    is None."""
     return str(notice.get(f"{key}Formatted") or notice.get(key) or "") if value else ""
 
 

@@ -72,7 +72,11 @@ class ListingSpider(PostSpider):
                 continue
             link = first_text(item, self.options.get("link", "a::attr(href)"))
             if not link:
-                raise SourceFormatError(f"link selector {self.options.get('link')!r} matched nothing in an item", response.url, item.get()[:200])
+                raise SourceFormatError(
+                    f"link selector {self.options.get('link')!r} matched nothing in an item",
+                    response.url,
+                    item.get()[:200],
+                )
             url = urljoin(response.url, link)
             listed = {
                 "title": first_text(item, self.options["title"]) if self.options.get("title") else "",

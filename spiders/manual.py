@@ -47,7 +47,9 @@ from calls import deadlines
 from calls.schema import Call, Deadline, Status
 from spiders.base import SourceFormatError, SourceSpider
 
-_TEXT_FIELDS = ("title", "url", "call_id", "language", "summary", "programme_id", "programme", "funder", "kind", "original_url")
+_TEXT_FIELDS = (
+    "title", "url", "call_id", "language", "summary", "programme_id", "programme", "funder", "kind", "original_url"
+)
 _LIST_FIELDS = ("applicant_types", "themes", "eligible_countries", "eligible_areas", "keywords")
 _MONEY_FIELDS = ("budget", "grant_min", "grant_max", "cofinancing_rate")
 
@@ -117,7 +119,9 @@ def entry_call(spider: SourceSpider, entry: dict[str, Any]) -> Call:
     try:
         fields["deadlines"] = [_deadline(raw, zone) for raw in raws]
         if entry.get("opens"):
-            fields["opens_at"], fields["opens_at_raw"] = _instant(entry["opens"], zone, end_of_day=False), _raw(entry["opens"])
+            fields["opens_at"], fields["opens_at_raw"] = (
+                _instant(entry["opens"], zone, end_of_day=False), _raw(entry["opens"])
+            )
     except ValueError as exc:
         raise ManualEntryError(entry_id, f"bad date ({exc})") from None
     fields.setdefault("kind", "grant")

@@ -56,11 +56,15 @@ class WordPressSpider(PostSpider):
 
     def parse_categories(self, response: Response, ids: list[str], slugs: list[str]):
         terms = _json_list(response)
-        self.category_names = {str(t["id"]): t.get("name", t.get("slug", "")) for t in terms if isinstance(t, dict) and "id" in t}
+        self.category_names = {
+            str(t["id"]): t.get("name", t.get("slug", "")) for t in terms if isinstance(t, dict) and "id" in t
+        }
         found = {t.get("slug") for t in terms if isinstance(t, dict)}
         missing = [s for s in slugs if s not in found]
         if missing:
-            raise SourceFormatError(f"categories not found on the site: {', '.join(missing)}", response.url, sorted(found))
+            raise SourceFormatError(
+                f"categories not found on the site: {', '.join(missing)}", response.url, sorted(found)
+            )
         yield self.posts_request(1, ids + list(self.category_names))
 
     def posts_request(self, page: int, categories: list[str]):
@@ -107,7 +111,9 @@ class WordPressSpider(PostSpider):
 def _json_list(response: Response) -> list:
     data = json_body(response, "WordPress API")
     if not isinstance(data, list):
-        raise SourceFormatError("WordPress API answered with something other than a list", response.url, str(data)[:200])
+        raise SourceFormatError(
+            "WordPress API answered with something other than a list", response.url, str(data)[:200]
+        )
     return data
 
 

@@ -249,7 +249,8 @@ _APPLYING = re.compile(
 
 def applicant_sentences(text: str) -> str:
     """The sentences of ``text`` that say who applies, one per line: where a post has no eligibility
-    section, applicant types are read there, not from incidental words ("services for individuals with disabilities")."""
+    section, applicant types are read there, not from incidental words ("services for individuals with
+    disabilities")."""
     return "\n".join(s for s in sentences(text) if _APPLYING.search(s))
 
 

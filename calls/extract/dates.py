@@ -140,7 +140,8 @@ _DATE = re.compile(
          (?P<hu_suf>-?(?:j?[éá]?ig|j?[eé]től|j?[aá]tól|t[őó]l|[éá]n|j[éá]n|i|ei|jei)(?![^\W\d_])|\.)?)
     | (?P<dm>[«„"]?(?P<dm_d>{_DAY})[»“"]?(?:\.|st|nd|rd|th|-?(?:го|ого))?(?!\d)(?:{_SP}*(?:of|de)\b)?(?:{_SP}|-)*
          (?P<dm_mn>{_MON})(?:(?:{_SP}|[,-])*(?P<dm_y>{_YEAR})(?:\.?{_SP}*{_YEAR_WORD}(?![^\W\d_]))?|-(?P<dm_yy>\d{{2}})(?!\d|[.:]\d))?)
-    | (?<![^\W\d_])(?P<us>(?P<us_mn>{_MON}){_SP}*(?P<us_d>{_DAY})(?:st|nd|rd|th)?(?![\d:.,]\d)(?!\d)(?:,?{_SP}*(?P<us_y>{_YEAR}))?)
+    | (?<![^\W\d_])(?P<us>(?P<us_mn>{_MON}){_SP}*(?P<us_d>{_DAY})(?:st|nd|rd|th)?(?![\d:.,]\d)(?!\d)
+         (?:,?{_SP}*(?P<us_y>{_YEAR}))?)
     | (?<![^\W\d_])(?P<num>(?P<num_d>\d{{1,2}})(?P<num_sep>[./-]){_SP}?(?P<num_m>\d{{1,2}})(?P=num_sep){_SP}?
          (?P<num_y>(?:19|20)\d{{2}}|\d{{2}})(?![\d]|[.,/-]\d)(?:\.?{_SP}*{_YEAR_WORD}(?![^\W\d_]))?)
     )
@@ -214,7 +215,8 @@ _CUE_SUPERSEDED = r"""
     |ini[țţt]ial|[îi]n\s+loc\s+de|anterior
 """
 _CUE_OTHER = r"""
-    (?:br\.|broj|бр\.|број|№|no\.|nr\.?|n°)\s*[\w/.-]*\d[\w/.-]*\s+(?:od|од|від|from|of|dated|z|din)  # "Rešenje br. 12/2023 od"
+    (?:br\.|broj|бр\.|број|№|no\.|nr\.?|n°)\s*[\w/.-]*\d[\w/.-]*
+        \s+(?:od|од|від|from|of|dated|z|din)  # "Rešenje br. 12/2023 od"
     |dated|publish\w*|posted|updated|last\s+modified|info(?:rmation)?\s+(?:day|session)|webinar|event|conference|workshop
     |(?:project|implementation)\s+(?:start|period|end)|start\s+of\s+(?:the\s+)?(?:project|implementation|activities)
     |implementation|duration|results?|decision|approved|signed|selected
@@ -245,7 +247,10 @@ _CUE_OPENING = r"""
     |megnyit\w*|nyitva|kezdet\w*|indul\w*
     |deschidere\w*|lansare\w*|[îi]ncep[âa]nd(?:\s+cu)?|data\s+deschiderii
 """
-_CUE_WEAK_DEADLINE = r"until|till|by|before|through|to|до|по|do|до\s+дня|do\s+dnia|p[âa]n[ăa]\s+la\s+data\s+de|p[âa]n[ăa]\s+(?:la|pe|[îi]n)"
+_CUE_WEAK_DEADLINE = (
+    r"until|till|by|before|through|to|до|по|do|до\s+дня|do\s+dnia"
+    r"|p[âa]n[ăa]\s+la\s+data\s+de|p[âa]n[ăa]\s+(?:la|pe|[îi]n)"
+)
 _CUE_WEAK_OPENING = r"from|since|від|з|із|с|od|од|od\s+dnia|de\s+la|din"
 
 _CUES = re.compile(
@@ -268,9 +273,13 @@ _CUE_KIND = {
 _HU_DEADLINE_SUFFIX = re.compile(r"-?j?[éá]?ig\Z", re.IGNORECASE)
 _HU_OPENING_SUFFIX = re.compile(r"-?(?:j?[eé]től|j?[aá]tól|t[őó]l)\Z", re.IGNORECASE)
 _DASH = re.compile(r"\s*[–—-]\s*\Z")
-_CONNECTOR = re.compile(r"[\s,;()]*(?:and|or|&|та|і|й|и|i|oraz|lub|és|vagy|și|sau|ili|или|та/або)?[\s,;()]*\Z", re.IGNORECASE)
+_CONNECTOR = re.compile(
+    r"[\s,;()]*(?:and|or|&|та|і|й|и|i|oraz|lub|és|vagy|și|sau|ili|или|та/або)?[\s,;()]*\Z", re.IGNORECASE
+)
 
-_STAGE_WORDS = r"stage|phase|cut-?off|round|step|етап|фаза|раунд|етапі|faza|krug|etap|fáz\w*|forduló|szakasz|etapa|etapă"
+_STAGE_WORDS = (
+    r"stage|phase|cut-?off|round|step|етап|фаза|раунд|етапі|faza|krug|etap|fáz\w*|forduló|szakasz|etapa|etapă"
+)
 _ORDINALS = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "перший": 1, "другий": 2, "третій": 3,
     "перша": 1, "друга": 2, "третя": 3, "prvi": 1, "drugi": 2, "treći": 3, "prva": 1, "druga": 2,
@@ -530,7 +539,11 @@ def _stage_name(match: re.Match[str]) -> str:
     number = match.group("n1") or match.group("n2")
     if number is None:
         number = str(_ORDINALS.get(match.group("ord").lower(), 1))
-    base = "cut-off" if word.replace("-", "").startswith("cutoff") else "round" if word in ("round", "раунд", "krug", "forduló") else "stage"
+    base = (
+        "cut-off" if word.replace("-", "").startswith("cutoff")
+        else "round" if word in ("round", "раунд", "krug", "forduló")
+        else "stage"
+    )
     return f"{base} {int(number)}"
 
 
@@ -633,7 +646,9 @@ def find_deadlines(text: str, tz: ZoneInfo, language: str | None = None) -> list
     else:
         kept = chosen
     return [
-        deadlines.published(hit.day, hit.clock, _publisher_zone(hit, tz), item.raw, _label(norm.text, hit, window_start))
+        deadlines.published(
+            hit.day, hit.clock, _publisher_zone(hit, tz), item.raw, _label(norm.text, hit, window_start)
+        )
         for hit, item, window_start in kept
     ]
 

@@ -50,7 +50,8 @@ def eligibility_section(text: str) -> str | None:
         block = [line]
         heading_only = len(line) <= 80 and not line.rstrip().endswith((".", "!"))
         if heading_only:
-            # The heading's own section: the lines under it, up to a blank line (unless a list goes on) or the next heading.
+            # The heading's own section: the lines under it, up to a blank line (unless a list goes on) or the
+            # next heading.
             while i < len(lines):
                 following = lines[i]
                 if not following:

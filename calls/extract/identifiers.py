@@ -55,7 +55,8 @@ def _in(title: str) -> str | None:
 
 def _in_url(url: str) -> str | None:
     """An id as written in the URL's path, or the F&TP topic of a topic-details link (lower case there:
-    ``…/topic-details/horizon-cl5-2027-d3-01``); a slug that merely looks like one (``/cerv-town-twinning-2027/``) is not."""
+    ``…/topic-details/horizon-cl5-2027-d3-01``); a slug that merely looks like one (``/cerv-town-twinning-2027/``)
+    is not."""
     path = unquote(url or "").split("?", 1)[0]
     if match := CALL_ID.search(path):
         return match.group(0)

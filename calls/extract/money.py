@@ -62,7 +62,9 @@ _CUR_AFTER = rf"(?:{_CUR})(?![^\W\d_])"  # may follow a scale letter: "81,11 MEU
 
 _SCALES: dict[str, Decimal] = {
     r"bn|billion\w*|mld\.?|mlrd\.?|млрд\.?|milliárd\w*|miliard\w*|milijard\w*|милијард\w*": Decimal(10) ** 9,
-    r"M|m|mn|mln\.?|mil\.|mio\.?|million\w*|millió\w*|milion\w*|milioane|мільйон\w*|милион\w*|миллион\w*|млн\.?": Decimal(10) ** 6,
+    (
+        r"M|m|mn|mln\.?|mil\.|mio\.?|million\w*|millió\w*|milion\w*|milioane|мільйон\w*|милион\w*|миллион\w*|млн\.?"
+    ): Decimal(10) ** 6,
     r"k|thousand\w*|тис\.?|тисяч\w*|тыс\.?|hiljad\w*|хиљад\w*|tys\.?|tysi[ęą]c\w*|ezer|mii": Decimal(1000),
 }
 _SCALE_MATCHERS = [(re.compile(rf"(?:{words})", re.IGNORECASE), factor) for words, factor in _SCALES.items()]
@@ -309,7 +311,9 @@ _FUNDER_SIDE = re.compile(
 )
 
 
-def _after_cue(cue: re.Pattern[str], text: str, found: Sequence[_Money], reach: int) -> list[tuple[re.Match[str], _Money]]:
+def _after_cue(
+    cue: re.Pattern[str], text: str, found: Sequence[_Money], reach: int
+) -> list[tuple[re.Match[str], _Money]]:
     """(cue, first amount starting within ``reach`` characters after it), in text order."""
     pairs = []
     for match in cue.finditer(text):

@@ -22,7 +22,11 @@ _ORDINAL_WORDS: dict[int, str] = {
 }
 _FILLER = r"(?:[^\W\d_]+\s+){0,2}"  # "second *open* call", "drugi *javni* poziv", "második *pályázati* felhívás"
 _BEFORE = re.compile(
-    r"(?<![^\W\d_])(?:" + "|".join(f"(?P<o{n}>{words})" for n, words in _ORDINAL_WORDS.items()) + r")\s+" + _FILLER + _CALL,
+    r"(?<![^\W\d_])(?:"
+    + "|".join(f"(?P<o{n}>{words})" for n, words in _ORDINAL_WORDS.items())
+    + r")\s+"
+    + _FILLER
+    + _CALL,
     re.IGNORECASE,
 )
 _NUMBERED = re.compile(

@@ -16,10 +16,12 @@ _CALL = (r"(?:call|calls|competition|tender|konkurs\w*|конкурс\w*|poziv\w
 
 _PLANNED = re.compile(
     r"""
-    \b""" + _CALL + r"""\b[^.!?\n]{0,60}?\b(?:is|are|will\s+be)\s+(?:planned|expected|projected|foreseen|scheduled|envisaged)
+    \b""" + _CALL + r"""\b[^.!?\n]{0,60}?\b(?:is|are|will\s+be)
+        \s+(?:planned|expected|projected|foreseen|scheduled|envisaged)
         \s+(?:to\s+(?:open|be\s+(?:launched|published|opened|announced))|for|in|to\s+the)\b
     |\bprojected\s+to\s+(?:the\s+)?(?:first|second|third|fourth|last)\s+(?:part|half|quarter)\b
-    |\b(?:planned|indicative|expected|tentative)\s+(?:launch|opening|publication)\s+(?:date\s+)?(?:of\s+the\s+""" + _CALL + r"""\s*)?(?:is|:|in|on)
+    |\b(?:planned|indicative|expected|tentative)\s+(?:launch|opening|publication)\s+(?:date\s+)?
+        (?:of\s+the\s+""" + _CALL + r"""\s*)?(?:is|:|in|on)
     |\b""" + _CALL + r"""\b[^.!?\n]{0,40}?\bwill\s+(?:open|be\s+(?:launched|published|opened))\s+(?:in|on|by|during)\b
     |конкурс\w*[^.!?\n]{0,40}?(?:планується|плануємо|очікується|буде)\s+(?:оголо|відкри|запуст|старт)\w*
     |(?:планується|очікується)\s+(?:оголошення|відкриття|запуск|старт)\s+(?:\w+\s+){0,2}конкурс\w*

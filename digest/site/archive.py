@@ -94,7 +94,9 @@ def record(store: Store, digest: Digest, built_at: datetime, pinned: frozenset[s
     key = (digests_table.c.week == digest.week) & (digests_table.c.region == digest.region.id)
     with store.engine.begin() as conn:
         conn.execute(digests_table.delete().where(key))
-        conn.execute(digests_table.insert().values(week=digest.week, region=digest.region.id, built_at=built_at, document=text))
+        conn.execute(
+            digests_table.insert().values(week=digest.week, region=digest.region.id, built_at=built_at, document=text)
+        )
     return doc
 
 

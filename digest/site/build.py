@@ -29,9 +29,9 @@ from calls.deadlines import publisher_today
 from calls.regions import RegionProfile
 from calls.store import Store, StoredEvent
 from digest import deadlines, editorial
+from digest.audience import is_current, sees
 from digest.health import SourceHealth, source_health
 from digest.i18n import LANGUAGES, TEMPLATES_DIR, format_moment, po_path, translations
-from digest.audience import is_current, sees
 from digest.select import iso_week, select_digest
 from digest.site import archive, search
 from digest.site.archive import ArchivedDigest
@@ -59,7 +59,9 @@ _CODE_MODULES = ("digest.site.build", "digest.site.pages", "digest.site.archive"
 """The modules whose code shapes a page: a change to any of them re-renders every page."""
 FEED_FILES = ("atom.xml", "rss.xml", "feed.json", "deadlines.ics", "calls.csv", "calls.json")
 SECTIONS = ("new", "closing_soon", "updated", "top")
-SECTION_TITLES = {"new": "New this week", "closing_soon": "Closing soon", "updated": "Updated", "top": "Top matches for %(region)s"}
+SECTION_TITLES = {
+    "new": "New this week", "closing_soon": "Closing soon", "updated": "Updated", "top": "Top matches for %(region)s",
+}
 
 
 @dataclass(frozen=True)
@@ -79,7 +81,8 @@ def build_site(
     sources: Mapping[str, object] | Iterable[object] | None = None, feed_scopes: Iterable[str] = (),
     templates_dir: Path | None = None,
 ) -> SiteReport:
-    """Write the whole site through ``writer``; ``sources`` (the config's) for the status page, ``feed_scopes`` to link."""
+    """Write the whole site through ``writer``; ``sources`` (the config's) for the status page, ``feed_scopes`` to
+    link."""
     before = (writer.written, writer.unchanged, len(writer.paths))
     site = _Site(_Snapshot(store), regions, now, sources, tuple(feed_scopes), Path(templates_dir or TEMPLATES_DIR))
     site.write(writer)
@@ -126,8 +129,12 @@ class _Snapshot:
 class _Site:
     """The data of one build, read once, and the renderers of its pages."""
 
-    def __init__(self, store: Store, regions: Mapping[str, RegionProfile], now: datetime, sources, feed_scopes, templates: Path):
-        self.store, self.regions, self.now, self.feed_scopes, self.templates = store, dict(regions), now, feed_scopes, templates
+    def __init__(
+        self, store: Store, regions: Mapping[str, RegionProfile], now: datetime, sources, feed_scopes, templates: Path
+    ):
+        self.store, self.regions, self.now, self.feed_scopes, self.templates = (
+            store, dict(regions), now, feed_scopes, templates
+        )
         self.controls = editorial.controls(store)
         self._any_notes = any(c.action == "note" for c in self.controls.items)
         self.labels = vocabulary_labels(self.regions.values())
@@ -150,19 +157,25 @@ class _Site:
             if not is_current(call, self.now) or self.controls.excluded(call, editorial.ALL_REGIONS):
                 continue
             verdicts = [v for v in classifications.get(call.uid, ()) if v.region in self.regions]
-            shown = [v.region for v in verdicts if sees(call, v, self.now, excluded=self.controls.excluded(call, v.region),
-                                                        pinned=call.uid in self.controls.pins(v.region))]
+            shown = [v.region for v in verdicts
+                     if sees(call, v, self.now, excluded=self.controls.excluded(call, v.region),
+                             pinned=call.uid in self.controls.pins(v.region))]
             records.append(call_record(call, members, verdicts, [e for m in members for e in events.get(m, ())],
                                        shown, self.now))
         far = self.now.replace(year=9999)
-        return sorted(records, key=lambda r: (r.deadline is None, r.deadline.at if r.deadline else far, r.call.title.casefold(), r.uid))
+        return sorted(
+            records,
+            key=lambda r: (r.deadline is None, r.deadline.at if r.deadline else far, r.call.title.casefold(), r.uid),
+        )
 
     def _record_digests(self) -> dict[str, ArchivedDigest]:
         """Select every region's digest of this week, store it in the archive, and keep it for the home page."""
         current = {}
         for region in self.regions.values():
             pins = self.controls.pins(region.id)
-            digest = select_digest(self.store, region, self.now, exclude=self.controls.exclusions(region.id), pinned=pins)
+            digest = select_digest(
+                self.store, region, self.now, exclude=self.controls.exclusions(region.id), pinned=pins
+            )
             doc = archive.record(self.store, digest, self.now, frozenset(pins))
             current[region.id] = archive.parse(archive.json_text(doc), digest.week, region.id)
         return current
@@ -211,7 +224,8 @@ class _Site:
         writer.save_manifest()
 
     def _reading_order(self, lang: str) -> list[str]:
-        """Region ids, those whose digest is written in ``lang`` first (a Ukrainian page leads with Ukrainian oblasts)."""
+        """Region ids, those whose digest is written in ``lang`` first (a Ukrainian page leads with Ukrainian
+        oblasts)."""
         return sorted(self.regions, key=lambda rid: lang not in self.regions[rid].digest_languages)
 
     def _pages(self, lang: str, loc: Localizer):
@@ -248,8 +262,10 @@ class _Site:
     def _record_hash(self, record: CallRecord) -> str:
         """Everything of ``record`` its page shows, hashed once for all four languages."""
         if record.uid not in self._record_hashes:
-            verdicts = [(v.region, v.score, v.tier, v.eligibility, [reason_codec.encode(r) for r in v.reasons], v.themes)
-                        for v in record.verdicts]
+            verdicts = [
+                (v.region, v.score, v.tier, v.eligibility, [reason_codec.encode(r) for r in v.reasons], v.themes)
+                for v in record.verdicts
+            ]
             events = [(e.id, e.kind, e.at.isoformat(), e.old, e.new) for e in record.events]
             self._record_hashes[record.uid] = _hash(record.call.to_json(), json.dumps(
                 [verdicts, events, record.shown_in, record.themes], ensure_ascii=False, default=str))
@@ -298,11 +314,16 @@ class _Site:
 
     def _calls_context(self, loc: Localizer) -> dict:
         items = [list_item(r, loc, self.now) for r in self.records]
-        programmes = {r.programme_key: programme_label(r.call) or r.programme_key for r in self.records if r.programme_key}
+        programmes = {
+            r.programme_key: programme_label(r.call) or r.programme_key for r in self.records if r.programme_key
+        }
         funders = sorted({r.call.funder for r in self.records if r.call.funder}, key=str.casefold)
         themes = {t for r in self.records for t in r.themes}
         applicants = {a for r in self.records for a in r.call.applicant_types}
-        by_label = lambda pairs: sorted(pairs, key=lambda p: (p[1].casefold(), p[0]))
+
+        def by_label(pairs):
+            return sorted(pairs, key=lambda p: (p[1].casefold(), p[0]))
+
         return {
             "items": items, "feeds": self._feed_link("all", loc),
             "filters": {
@@ -353,8 +374,11 @@ class _Site:
         failed = ", ".join(slug for slug, _ in digest.failed_sources)
         return {
             "week": digest.week, "region": digest.region, "name": name, "sections": sections, "empty": digest.is_empty,
-            "heading": loc._("Grant digest: %(region)s", region=name), "week_label": loc._("Week %(week)s", week=digest.week),
-            "failed": loc._("Some sources could not be read this week: %(sources)s", sources=failed) if failed else None,
+            "heading": loc._("Grant digest: %(region)s", region=name),
+            "week_label": loc._("Week %(week)s", week=digest.week),
+            "failed": (
+                loc._("Some sources could not be read this week: %(sources)s", sources=failed) if failed else None
+            ),
             "deadline_note": loc._(deadlines.NOTE),
             "updated": loc._("Last updated %(date)s", date=format_moment(digest.now, digest.zone, loc.lang)),
             "total": digest.total_matching, "has_region_page": digest.region in self.regions,
@@ -366,7 +390,9 @@ class _Site:
             weeks.setdefault(digest.week, []).append({
                 "region": digest.region, "name": loc.region_name(digest.region, digest.region_names),
                 "count": sum(len(v) for v in digest.sections.values())})
-        return [{"week": week, "label": loc._("Week %(week)s", week=week), "regions": rows} for week, rows in weeks.items()]
+        return [
+            {"week": week, "label": loc._("Week %(week)s", week=week), "regions": rows} for week, rows in weeks.items()
+        ]
 
     def _notes(self, record: CallRecord, lang: str) -> list[dict]:
         if not self._any_notes:
@@ -377,7 +403,9 @@ class _Site:
                 key = (note.region, note.text, note.at)
                 if key not in seen:
                     seen.add(key)
-                    out.append({"text": note.text, "region": None if note.region == editorial.ALL_REGIONS else note.region})
+                    out.append({
+                        "text": note.text, "region": None if note.region == editorial.ALL_REGIONS else note.region,
+                    })
         return out
 
     def _health_row(self, health: SourceHealth, loc: Localizer) -> dict:

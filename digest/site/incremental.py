@@ -46,7 +46,9 @@ class Writer:
         target = self._target(relpath)
         if fingerprint is not None:
             self.fingerprints[relpath] = fingerprint
-        if self.previous is not None and self._keep(self.previous.joinpath(*PurePosixPath(relpath).parts), target, data):
+        if self.previous is not None and self._keep(
+            self.previous.joinpath(*PurePosixPath(relpath).parts), target, data
+        ):
             self.unchanged += 1
             return False
         target.write_bytes(data)

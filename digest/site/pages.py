@@ -85,8 +85,8 @@ class CallRecord:
         return self.call.programme_id or self.call.programme or ""
 
 
-def call_record(call: Call, members: Sequence[str], verdicts: Iterable[StoredClassification], events: Iterable[StoredEvent],
-                shown_in: Iterable[str], now: datetime) -> CallRecord:
+def call_record(call: Call, members: Sequence[str], verdicts: Iterable[StoredClassification],
+                events: Iterable[StoredEvent], shown_in: Iterable[str], now: datetime) -> CallRecord:
     verdicts = tuple(sorted(verdicts, key=lambda v: (-v.score, v.region)))
     deadline = deadlines.upcoming(call.deadlines, now)
     today = deadlines.publisher_today(deadline, now) if deadline else None
@@ -97,7 +97,8 @@ def call_record(call: Call, members: Sequence[str], verdicts: Iterable[StoredCla
 
 
 def search_document(record: CallRecord, labels: Mapping[str, Mapping[str, str]]) -> str:
-    """The words the search finds ``record`` by: title, summary, programme, funder, call id, themes in every language."""
+    """The words the search finds ``record`` by: title, summary, programme, funder, call id, themes in every
+    language."""
     call = record.call
     theme_words = [label for theme in record.themes for label in labels.get(theme, {}).values()]
     return search.document([call.title, call.summary, call.programme, call.programme_id, call.funder, call.call_id,
@@ -225,7 +226,8 @@ class Localizer:
 
     def event(self, event: StoredEvent) -> dict:
         zone = self.readers[0] if self.readers else BRUSSELS
-        return {"label": self.event_label(event.kind), "when": self.moment(event.at, zone), "iso": event.at.astimezone(UTC).isoformat(),
+        return {"label": self.event_label(event.kind), "when": self.moment(event.at, zone),
+                "iso": event.at.astimezone(UTC).isoformat(),
                 "old": self._change_value(event.old), "new": self._change_value(event.new)}
 
     def _change_value(self, text: str | None) -> str | None:
@@ -277,7 +279,8 @@ def call_fields(record: CallRecord, loc: Localizer) -> dict:
         "original_url": safe_url(call.original_url) if call.original_url != call.url else None,
         "verdicts": [
             {"region": v.region, "region_name": loc.region_name(v.region), "tier": loc.tier(v.tier), "tier_id": v.tier,
-             "score": v.score, "eligibility": loc.eligibility(v.eligibility), "reasons": loc.reasons(v.reasons, record.today),
+             "score": v.score, "eligibility": loc.eligibility(v.eligibility),
+             "reasons": loc.reasons(v.reasons, record.today),
              "shown": v.region in record.shown_in}
             for v in record.verdicts
         ],
