@@ -40,26 +40,29 @@ call of one programme are never one call.
 from __future__ import annotations
 
 import re
-import zlib
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import combinations
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
-from datasketch import MinHash, MinHashLSH
 from rapidfuzz import fuzz
 
 from calls import deadlines
 from calls.extract.ordinals import call_ordinal, call_strand
 from calls.folding import fold_key
 from calls.regions import default_programme_areas
-from calls.schema import Call, Provenance
+from calls.schema import Call
 from calls.urls import canonical_url
+from pipelines.blocking import MAX_CANDIDATES, candidate_pairs, signatures
 from pipelines.matching import named_programme, programme_matcher
+from pipelines.merging import authority_of, merge_group
+
+__all__ = ["MAX_CANDIDATES", "MatchReason", "authority_of", "call_id_key", "cluster", "find_duplicates", "fold",
+           "merge_group", "programme_identity", "title_key", "title_similarity", "url_keys"]
 
 # --------------------------------------------------------------------------- tuning
 
@@ -67,14 +70,6 @@ DEADLINE_SLACK = timedelta(days=2)
 """Two deadlines closer than this are the same deadline (time zones, date-only reposts)."""
 MIN_KEY_TOKENS = 2
 """A title key with fewer words ("javni konkurs 2025" → "2025") is too generic to match on."""
-NUM_PERM = 64
-"""MinHash permutations."""
-LSH_THRESHOLD = 0.3
-"""Estimated Jaccard of 3-gram sets above which two titles become candidates."""
-MAX_CANDIDATES = 30
-"""At most this many candidates per call are scored (those sharing the most LSH bands)."""
-SMALL_BUCKET = 12
-"""An LSH bucket up to this size pairs all its rows; a larger one pairs signature-order neighbours only."""
 MAX_URL_GROUP = 25
 """A URL shared by more calls than this is a listing page, not a call page."""
 MAX_REPOST_BLOCK = 12
@@ -351,105 +346,16 @@ def _fuzzy_edges(calls: Sequence[Call], features: Sequence[_Features], threshold
     eligible = [i for i, f in enumerate(features) if len(f.key.split()) >= MIN_KEY_TOKENS]
     if len(eligible) < 2:
         return []
-    signatures = _signatures(features[i].key for i in eligible)
+    sketches = signatures(features[i].key for i in eligible)
     source_names = [calls[i].source for i in eligible]
     source_ids = np.unique(source_names, return_inverse=True)[1]
     edges = []
-    for row, other_row in zip(*(a.tolist() for a in _candidate_pairs(signatures, source_ids)), strict=True):
+    for row, other_row in zip(*(a.tolist() for a in candidate_pairs(sketches, source_ids)), strict=True):
         index, other = eligible[row], eligible[other_row]
         reason = _fuzzy_match(features[index], features[other], threshold)
         if reason is not None:
             edges.append(_Edge(index, other, reason[0], reason[1]))
     return edges
-
-
-def _signatures(keys: Iterable[str]) -> np.ndarray:
-    """MinHash signature (datasketch, 3-gram shingles) of each title key, one uint32 row per key."""
-    sketch = MinHash(num_perm=NUM_PERM, hashfunc=_hash32)  # reused: one object, not one per call
-    rows = []
-    for key in keys:
-        sketch.clear()
-        sketch.update_batch(_shingles(key))
-        rows.append(sketch.hashvalues.astype(np.uint32))  # 32-bit hash values (affine32 scheme)
-    return np.vstack(rows)
-
-
-def _candidate_pairs(signatures: np.ndarray, source_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Rows ``(low, high)`` of another source that share an LSH band bucket; per low row the
-    ``MAX_CANDIDATES`` that share the most bands (the closest by estimated Jaccard).
-
-    datasketch gives the signatures and the (bands, rows) split for ``LSH_THRESHOLD``; the
-    buckets are built here with numpy, not with one ``MinHashLSH.query`` per call, for two
-    reasons: a query returns a whole bucket, so a "hot" bucket (a boilerplate title many
-    calls share) makes queries quadratic, and the index's millions of small Python sets
-    cost more than the rest of the stage. A bucket of at most ``SMALL_BUCKET`` rows pairs
-    them all; a larger one pairs each row with its ``SMALL_BUCKET`` neighbours in
-    signature order (alike titles sort together), so its cost stays linear in its size.
-    """
-    bands, rows = _band_split()
-    pieces: list[tuple[np.ndarray, np.ndarray]] = []
-    signature_rank: np.ndarray | None = None
-    for band in range(bands):
-        keys = _band_keys(signatures[:, band * rows : (band + 1) * rows])
-        members = np.argsort(keys, kind="stable")  # rows grouped by bucket, ascending within one
-        starts = np.flatnonzero(np.r_[True, np.diff(keys[members]) != 0])
-        sizes = np.diff(np.r_[starts, len(keys)])
-        for size in np.unique(sizes[(sizes >= 2) & (sizes <= SMALL_BUCKET)]).tolist():
-            groups = members[starts[sizes == size][:, None] + np.arange(size)]
-            first, second = np.triu_indices(size, 1)
-            pieces.append((groups[:, first].ravel(), groups[:, second].ravel()))
-        hot = np.repeat(sizes > SMALL_BUCKET, sizes)  # per position in members
-        if hot.any():
-            if signature_rank is None:  # lexicographic order of whole signatures: alike rows meet
-                signature_rank = np.argsort(np.lexsort(signatures.T[::-1]), kind="stable")
-            hot_rows, hot_bucket = members[hot], np.repeat(np.arange(len(sizes)), sizes)[hot]
-            order = np.lexsort((signature_rank[hot_rows], hot_bucket))
-            hot_rows, hot_bucket = hot_rows[order], hot_bucket[order]
-            for step in range(1, SMALL_BUCKET + 1):
-                same = hot_bucket[:-step] == hot_bucket[step:]
-                pieces.append((hot_rows[:-step][same], hot_rows[step:][same]))
-    if not pieces:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    a = np.concatenate([p[0] for p in pieces]).astype(np.int64)
-    b = np.concatenate([p[1] for p in pieces]).astype(np.int64)
-    low, high = np.minimum(a, b), np.maximum(a, b)
-    other_source = source_ids[low] != source_ids[high]
-    count = len(signatures)
-    pairs = np.sort(low[other_source] * count + high[other_source])
-    if not len(pairs):
-        return pairs, pairs
-    first = np.flatnonzero(np.r_[True, np.diff(pairs) != 0])
-    votes = np.diff(np.r_[first, len(pairs)])  # bands the pair shares: a free Jaccard estimate
-    pairs = pairs[first]
-    return _closest(pairs // count, pairs % count, votes)
-
-
-def _closest(low: np.ndarray, high: np.ndarray, votes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Keep, per low row, the ``MAX_CANDIDATES`` pairs sharing the most bands (pairs sorted by low row)."""
-    crowded = np.bincount(low)[low] > MAX_CANDIDATES
-    if not crowded.any():
-        return low, high
-    c_low, c_high = low[crowded], high[crowded]
-    span, most = int(c_high.max()) + 1, int(votes.max()) + 1
-    order = np.argsort((c_low * most + (most - 1 - votes[crowded])) * span + c_high)  # one key: row, votes desc, high
-    c_low, c_high = c_low[order], c_high[order]
-    keep = np.arange(len(c_low)) - np.searchsorted(c_low, c_low) < MAX_CANDIDATES
-    return np.r_[low[~crowded], c_low[keep]], np.r_[high[~crowded], c_high[keep]]
-
-
-def _band_keys(block: np.ndarray) -> np.ndarray:
-    """One 64-bit key per row of a band (a polynomial hash of its values; collisions only add candidates)."""
-    keys = np.zeros(len(block), dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        for column in block.T:
-            keys = keys * np.uint64(0x100000001B3) + column.astype(np.uint64)
-    return keys
-
-
-def _band_split() -> tuple[int, int]:
-    """(bands, rows per band) that datasketch chooses for ``LSH_THRESHOLD`` and ``NUM_PERM``."""
-    index = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
-    return index.b, index.r
 
 
 def _fuzzy_match(fa: _Features, fb: _Features, threshold: float) -> tuple[MatchReason, float] | None:
@@ -481,15 +387,6 @@ def _deadline_gap(fa: _Features, fb: _Features) -> timedelta | None | bool:
         return gap
     later = fa if max(fa.deadlines) > max(fb.deadlines) else fb
     return gap if later.extension else False
-
-
-def _shingles(key: str) -> list[str]:
-    padded = f" {key} "
-    return sorted({padded[i : i + 3] for i in range(len(padded) - 2)})
-
-
-def _hash32(shingle: str) -> int:
-    return zlib.crc32(shingle.encode("utf-8"))
 
 
 # --------------------------------------------------------------------------- clusters
@@ -548,138 +445,3 @@ def cluster(calls: Sequence[Call], *, threshold: float = 0.85) -> list[list[Call
     for index, call in enumerate(calls):
         groups.setdefault(components.find(index), []).append(call)
     return list(groups.values())
-
-
-# --------------------------------------------------------------------------- merging
-
-OFFICIAL, GOVERNMENT, UNKNOWN, AGGREGATOR = 100, 50, 30, 10
-"""Default authority ranks: official portal or programme site, government or donor, unknown source, aggregator."""
-OFFICIAL_SOURCES = frozenset({"eu-ftp"})
-OFFICIAL_PREFIXES = ("interreg-",)
-GOVERNMENT_SOURCES = frozenset({
-    "grants-gov", "diia-business", "nipo", "house-of-europe", "ucf", "visegrad-fund", "eea-norway-grants",
-    "undp", "mei-gov-rs", "eu-delegation-ua", "eu-delegation-rs",
-})
-GOVERNMENT_PREFIXES = ("vojvodina-", "gov-")
-AGGREGATOR_SOURCES = frozenset({
-    "gurt", "prostir", "fundsforngos", "chaszmin", "hromady", "getgrant", "opportunitydesk",
-    "eufundingportal", "euro-access", "euinfo",
-})
-
-
-def authority_of(source: str, authority: Mapping[str, int] | None = None) -> int:
-    """Rank of a source slug, higher wins: ``authority`` first, then the defaults above."""
-    if authority is not None and source in authority:
-        return authority[source]
-    if source in OFFICIAL_SOURCES or source.startswith(OFFICIAL_PREFIXES):
-        return OFFICIAL
-    if source in GOVERNMENT_SOURCES or source.startswith(GOVERNMENT_PREFIXES):
-        return GOVERNMENT
-    if source in AGGREGATOR_SOURCES:
-        return AGGREGATOR
-    return UNKNOWN
-
-
-# Fields that describe one another travel together, from one member: the first (most
-# authoritative) member where any of them is set.
-_FIELD_GROUPS: tuple[tuple[str, ...], ...] = (
-    ("programme_id", "programme"),
-    ("opens_at", "opens_at_raw"),
-    ("deadlines",),
-    ("published_at", "published_at_raw"),
-    ("updated_at", "updated_at_raw"),
-    ("budget", "budget_raw", "grant_min", "grant_max", "grant_raw", "currency"),
-    ("cofinancing_rate", "cofinancing_raw"),
-)
-EDITOR_SOURCE = "manual"
-"""The source of the editor's own entries (spiders/manual.py): they correct a call but never become its identity."""
-_SINGLE_FIELDS = ("call_id", "parent_call_id", "parent_call_title", "funder", "kind", "action_type", "status",
-                  "expected_grants")
-_TEXT_FIELDS = ("summary", "eligibility_text")  # only in the merged title's language
-_LIST_FIELDS = ("eligible_countries", "eligible_areas", "applicant_types", "themes", "programme_priorities", "keywords",
-                "cited_call_ids")
-
-
-def merge_group(group: Sequence[Call], authority: Mapping[str, int] | None = None) -> Call:
-    """One call from a group of duplicates.
-
-    The most authoritative member (``authority`` rank, then latest ``last_seen``, then
-    uid) gives url, title and language, and uid, source and native_id too unless it is
-    an editor's correction (source ``manual``) of a crawled call: then the identity is
-    the best crawled member's, so feed ids and editor controls keep pointing at the
-    same call whether or not it is corrected. Every other field is
-    the most authoritative non-empty value, except: fields that describe each other
-    (deadlines; opens_at and its raw text; the money fields and their currency;
-    programme id and name) come together from one member; summary and eligibility
-    text only from a member in the title's language (or of unknown language); lists are
-    the ordered union; first_seen/last_seen the earliest/latest; provenance is every
-    member's, plus an entry for the member's own page when it lacks one, sorted by authority;
-    original_url is the most authoritative one that is not the merged url itself;
-    content_hash is recomputed.
-    """
-    if not group:
-        raise ValueError("merge_group needs at least one call")
-    ranked = sorted(group, key=lambda c: _rank_key(c, authority))
-    top = ranked[0]
-    merged: dict[str, Any] = {}
-    for fields in _FIELD_GROUPS:
-        donor = next((c for c in ranked if any(_is_set(getattr(c, f)) for f in fields)), top)
-        merged.update({f: getattr(donor, f) for f in fields})
-    for name in _SINGLE_FIELDS:
-        merged[name] = _first_set(getattr(c, name) for c in ranked)
-    same_language = [c for c in ranked if c.language is None or top.language is None or c.language == top.language]
-    for name in _TEXT_FIELDS:
-        merged[name] = _first_set(getattr(c, name) for c in same_language)
-    for name in _LIST_FIELDS:
-        merged[name] = list(dict.fromkeys(v for c in ranked for v in getattr(c, name)))
-    merged["first_seen"] = min((c.first_seen for c in ranked if c.first_seen), default=None)
-    merged["last_seen"] = max((c.last_seen for c in ranked if c.last_seen), default=None)
-    merged["deadlines"] = list(merged["deadlines"])
-    merged["provenance"] = _provenance(ranked, authority)
-    merged["original_url"] = _original_url(ranked, top.url)
-    # Every value comes from a validated Call, so a copy of the top member needs no re-validation.
-    identity = next((c for c in ranked if c.source != EDITOR_SOURCE), top)
-    merged.update(uid=identity.uid, source=identity.source, native_id=identity.native_id)
-    call = top.model_copy(update=merged)
-    call.content_hash = call.compute_hash()
-    return call
-
-
-def _original_url(ranked: Sequence[Call], url: str) -> str | None:
-    own = canonical_url(url)
-    return next((c.original_url for c in ranked if c.original_url and canonical_url(c.original_url) != own), None)
-
-
-def _rank_key(call: Call, authority: Mapping[str, int] | None) -> tuple:
-    seen = call.last_seen.timestamp() if call.last_seen else float("-inf")
-    return (-authority_of(call.source, authority), -seen, call.uid)
-
-
-def _is_set(value: Any) -> bool:
-    return value is not None and value != "" and value != []
-
-
-def _first_set(values: Iterable[Any]) -> Any:
-    return next((v for v in values if _is_set(v)), None)
-
-
-def _provenance(ranked: Sequence[Call], authority: Mapping[str, int] | None) -> list[Provenance]:
-    """Every member's provenance plus the member's own page, one entry per (source, native id) — the latest seen."""
-    entries: dict[tuple[str, str], Provenance] = {}
-    for call in ranked:
-        own = list(call.provenance)
-        if not any((p.source, p.native_id) == (call.source, call.native_id) for p in own):
-            own.append(Provenance(source=call.source, native_id=call.native_id, url=call.url, seen_at=call.last_seen))
-        for entry in own:
-            key = (entry.source, entry.native_id)
-            known = entries.get(key)
-            if known is None or _seen(entry) > _seen(known):
-                entries[key] = entry
-    return sorted(
-        entries.values(),
-        key=lambda p: (-authority_of(p.source, authority), -_seen(p), p.source, p.native_id),
-    )
-
-
-def _seen(entry: Provenance) -> float:
-    return entry.seen_at.timestamp() if entry.seen_at else float("-inf")

@@ -13,7 +13,7 @@ import pytest
 
 from calls.schema import Call, Deadline, Provenance, make_uid
 from calls.urls import canonical_url
-from pipelines import merge
+from pipelines import merge, merging
 from pipelines.merge import (
     MatchReason,
     authority_of,
@@ -389,8 +389,8 @@ def test_candidate_cap_bounds_work_when_every_title_is_alike(monkeypatch):
 
 def test_merge_group_decides_every_schema_field():
     decided = {"uid", "source", "native_id", "url", "title", "language", "first_seen", "last_seen", "content_hash",
-               "provenance", "original_url", *merge._SINGLE_FIELDS, *merge._TEXT_FIELDS, *merge._LIST_FIELDS,
-               *(f for group in merge._FIELD_GROUPS for f in group)}
+               "provenance", "original_url", *merging._SINGLE_FIELDS, *merging._TEXT_FIELDS, *merging._LIST_FIELDS,
+               *(f for group in merging._FIELD_GROUPS for f in group)}
     assert decided == set(Call.model_fields)  # a new schema field needs a merge rule
 
 
