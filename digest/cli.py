@@ -17,6 +17,7 @@ from digest import job
 from digest import probe as probing
 from digest.cli_context import Context, Stages, pass_ctx, print_runs, table
 from digest.cli_editorial import COMMANDS as editor_commands
+from digest.cli_editorial import new_source
 
 __all__ = ["Context", "Stages", "cli", "main"]
 
@@ -51,7 +52,10 @@ def crawl(ctx: Context, slugs: tuple[str, ...], log_level: str) -> None:
 
 
 def crawl_and_report(ctx: Context, slugs: list[str], log_level: str) -> tuple[int, list[Run]]:
-    """Crawl ``slugs`` (all enabled when empty), print the run record of every source that ran; exit status and runs."""
+    """Crawl ``slugs`` (all enabled when empty), print the run record of every source that ran.
+
+    Returns the exit status and the runs.
+    """
     code, runs = job.crawl(ctx, slugs, log_level)
     print_runs(runs)
     return code, runs
@@ -59,13 +63,16 @@ def crawl_and_report(ctx: Context, slugs: list[str], log_level: str) -> tuple[in
 
 @cli.command(name="export")
 @click.option("--format", "fmt", type=click.Choice(exporting.FORMATS), default="json", show_default=True)
-@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), help="File to write (default: stdout).")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True),
+              help="File to write (default: stdout).")
 @click.option("--per-source", is_flag=True,
-              help="One record per source page, before merging (default: merged calls with their classification per region).")
+              help="One record per source page, before merging "
+                   "(default: merged calls with their classification per region).")
 @click.option("--source", help="Only calls seen on this source.")
 @click.option("--include-withdrawn", is_flag=True, help="Also calls an editor withdrew.")
 @pass_ctx
-def export_(ctx: Context, fmt: str, output: str | None, per_source: bool, source: str | None, include_withdrawn: bool) -> None:
+def export_(ctx: Context, fmt: str, output: str | None, per_source: bool, source: str | None,
+            include_withdrawn: bool) -> None:
     """Export every stored call (schema fields; datetimes ISO 8601 with offset).
 
     By default: the merged calls (one per real-world call, every source page
@@ -75,7 +82,8 @@ def export_(ctx: Context, fmt: str, output: str | None, per_source: bool, source
         calls = ctx.store.iter_calls(source=source)
         classifications = None
     else:
-        calls = (c for c, members in ctx.store.iter_merged() if not source or any(m.startswith(source + ":") for m in members))
+        calls = (c for c, members in ctx.store.iter_merged()
+                 if not source or any(m.startswith(source + ":") for m in members))
         classifications = ctx.store.classifications()
     calls = (c for c in calls if include_withdrawn or c.status != Status.WITHDRAWN)
     if output:
@@ -93,7 +101,8 @@ def classify(ctx: Context) -> None:
     from pipelines.consolidate import consolidate_configured
 
     result = consolidate_configured(ctx.config, ctx.store)
-    click.echo(f"{result.calls} calls → {result.merged} merged ({result.withdrawn} withdrawn), {result.classified} classifications")
+    click.echo(f"{result.calls} calls → {result.merged} merged ({result.withdrawn} withdrawn), "
+               f"{result.classified} classifications")
     rows = [(region, *(str(tiers.get(t, 0)) for t in Tier))
             for region, tiers in sorted(result.tiers.items())]
     table(("region", "top", "relevant", "low", "not eligible"), rows)
@@ -102,11 +111,13 @@ def classify(ctx: Context) -> None:
 @cli.command()
 @click.argument("slugs", nargs=-1)
 @click.option("--probe", is_flag=True,
-              help="Fetch SLUGS (default: every unverified source) once, live, into a scratch database, and show what was extracted.")
+              help="Fetch SLUGS (default: every unverified source) once, live, into a scratch database, "
+                   "and show what was extracted.")
 @click.option("--check", is_flag=True, help="Exit 1 when an enabled source is degraded or failing (for monitoring).")
 @pass_ctx
 def sources(ctx: Context, slugs: tuple[str, ...], probe: bool, check: bool) -> None:
-    """Each source's health: state, last run, calls found against the usual, recent runs, why (or, with --probe, a live check).
+    """Each source's health: state, last run, calls found against the usual, recent runs, why
+    (or, with --probe, a live check).
 
     History reads oldest to newest: o ok, d degraded, f failing, . still running. See docs/health.md.
     """
@@ -121,7 +132,8 @@ def sources(ctx: Context, slugs: tuple[str, ...], probe: bool, check: bool) -> N
             ctx.config.source(slug)  # an unknown slug is an error, not an empty table
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-    health = [h for h in source_health(ctx.store, ctx.config.sources, datetime.now(UTC)) if not wanted or h.slug in wanted]
+    health = [h for h in source_health(ctx.store, ctx.config.sources, datetime.now(UTC))
+              if not wanted or h.slug in wanted]
     rows = [(
         h.slug,
         "yes" if h.enabled else "no",
@@ -134,17 +146,21 @@ def sources(ctx: Context, slugs: tuple[str, ...], probe: bool, check: bool) -> N
         " ".join(r.state[0] if r.state != "never" else "." for r in reversed(h.history)),
         job.one_line(h.reason) if h.reason and h.state != "never" else "",
     ) for h in health]
-    table(("source", "enabled", "verified", "health", "last run (UTC)", "outcome", "items", "usual", "history", "reason"), rows)
+    table(("source", "enabled", "verified", "health", "last run (UTC)", "outcome", "items", "usual", "history",
+           "reason"), rows)
     if check and unhealthy(health):
         raise SystemExit(1)
 
 
 @cli.command()
-@click.option("--out", type=click.Path(file_okay=False), help="Folder to publish into (default: [site] out, else DATA_DIR/site).")
-@click.option("--base-url", help="Public URL the folder is served at, for the feeds' absolute links (default: [site] base_url).")
+@click.option("--out", type=click.Path(file_okay=False),
+              help="Folder to publish into (default: [site] out, else DATA_DIR/site).")
+@click.option("--base-url",
+              help="Public URL the folder is served at, for the feeds' absolute links (default: [site] base_url).")
 @pass_ctx
 def build(ctx: Context, out: str | None, base_url: str | None) -> None:
-    """Publish the static site (uk, sr-Latn, sr-Cyrl, en) and the feeds (Atom, RSS, JSON Feed, iCalendar, CSV, JSON)."""
+    """Publish the static site (uk, sr-Latn, sr-Cyrl, en) and the feeds (Atom, RSS, JSON Feed, iCalendar, CSV,
+    JSON)."""
     report = job.publish(ctx, out, base_url)
     click.echo(f"{report.files} files for {report.calls} published calls written to {report.out}"
                f" ({report.written} written, {report.unchanged} unchanged)")
@@ -158,12 +174,14 @@ def build(ctx: Context, out: str | None, base_url: str | None) -> None:
 @click.option("--preview", "preview_dir", type=click.Path(file_okay=False),
               help="Write each region's digest as .eml and .html files here instead of sending.")
 @click.option("--send", "send_", is_flag=True,
-              help="Send every subscriber their region's digest over SMTP, once (needs the week approved: grantdigest approve).")
+              help="Send every subscriber their region's digest over SMTP, once "
+                   "(needs the week approved: grantdigest approve).")
 @click.option("--week", help="ISO week to select, e.g. 2026-W48 (default: this week).")
 @click.option("--region", "regions", multiple=True, help="With --send: only this region's subscribers (repeatable).")
 @pass_ctx
 def email(ctx: Context, preview_dir: str | None, send_: bool, week: str | None, regions: tuple[str, ...]) -> None:
-    """The weekly email of every region: --preview DIR writes .eml/.html files, --send mails the subscribers (docs/email.md).
+    """The weekly email of every region: --preview DIR writes .eml/.html files, --send mails the subscribers
+    (docs/email.md).
 
     --send exits 1 when a message failed or was deferred (a re-run sends what is left, never twice).
     """
@@ -178,7 +196,10 @@ def email(ctx: Context, preview_dir: str | None, send_: bool, week: str | None, 
 
 
 def send_emails(ctx: Context, week: str | None = None, regions: tuple[str, ...] = ()):
-    """Send the digests (:func:`digest.send.send_digests`) and print the report; ClickException when nothing could start."""
+    """Send the digests (:func:`digest.send.send_digests`) and print the report.
+
+    Raises ClickException when nothing could start.
+    """
     from digest.select import WeekError
     from digest.send import SendError, send_digests
     from digest.subscribers import SubscriberError
@@ -193,14 +214,16 @@ def send_emails(ctx: Context, week: str | None = None, regions: tuple[str, ...] 
 
 
 @cli.command()
-@click.option("--week", help="ISO week, e.g. 2026-W48 (default: this week in the region's zone, [schedule] timezone for '*').")
+@click.option("--week",
+              help="ISO week, e.g. 2026-W48 (default: this week in the region's zone, [schedule] timezone for '*').")
 @click.option("--region", default="*", show_default=True, help="Region id, or '*' for every region.")
 @click.option("--by", "by", help="Who approves (default: $USER).")
 @click.option("--note", help="A note kept with the approval.")
 @click.option("--list", "list_", is_flag=True, help="List the approvals (of --week, when given) instead.")
 @pass_ctx
 def approve(ctx: Context, week: str | None, region: str, by: str | None, note: str | None, list_: bool) -> None:
-    """Approve a week's digest for sending (grantdigest email --send requires it unless [email] require_approval = false)."""
+    """Approve a week's digest for sending (grantdigest email --send requires it unless [email] require_approval
+    = false)."""
     from calls.regions import configured_regions
     from digest import approval
     from digest.schedule import read_schedule
@@ -209,11 +232,13 @@ def approve(ctx: Context, week: str | None, region: str, by: str | None, note: s
     if list_:
         rows = approval.approvals(ctx.store, week)
         table(("week", "region", "approved by", "at (UTC)", "note"),
-               [(a.week, a.region, a.approved_by, a.approved_at.strftime("%Y-%m-%d %H:%M"), a.note or "") for a in rows])
+               [(a.week, a.region, a.approved_by, a.approved_at.strftime("%Y-%m-%d %H:%M"), a.note or "")
+                for a in rows])
         return
     regions = configured_regions(ctx.config)
     if region != approval.ALL_REGIONS and region not in regions:
-        raise click.BadParameter(f"unknown region {region!r}; known: {', '.join(sorted(regions))} or '*'", param_hint="--region")
+        raise click.BadParameter(f"unknown region {region!r}; known: {', '.join(sorted(regions))} or '*'",
+                                 param_hint="--region")
     zone = regions[region].zone if region in regions else read_schedule(ctx.config).timezone
     by = by or os.environ.get("USER") or os.environ.get("LOGNAME")
     if not by:
@@ -222,7 +247,8 @@ def approve(ctx: Context, week: str | None, region: str, by: str | None, note: s
         done = approval.approve(ctx.store, week or iso_week(datetime.now(UTC), zone), region, by=by, note=note)
     except WeekError as exc:
         raise click.BadParameter(str(exc), param_hint="--week") from None
-    click.echo(f"{done.week} approved for {'every region' if done.region == '*' else done.region} by {done.approved_by}")
+    click.echo(f"{done.week} approved for {'every region' if done.region == '*' else done.region} "
+               f"by {done.approved_by}")
 
 
 @cli.command()
@@ -230,7 +256,8 @@ def approve(ctx: Context, week: str | None, region: str, by: str | None, note: s
 @click.option("--token", help="The token of an unsubscribe link (?token=…), instead of ADDRESS.")
 @pass_ctx
 def unsubscribe(ctx: Context, address: str | None, token: str | None) -> None:
-    """Stop sending to ADDRESS (or to the subscriber an unsubscribe --token was made for): adds it to the suppression list."""
+    """Stop sending to ADDRESS (or to the subscriber an unsubscribe --token was made for): adds it to the suppression
+    list."""
     from calls.regions import configured_regions
     from digest.send import EmailSettings, SendError
     from digest.subscribers import AddressError, SubscriberError, find_by_token, load_subscribers, suppress
@@ -257,7 +284,8 @@ def unsubscribe(ctx: Context, address: str | None, token: str | None) -> None:
 
 
 @cli.command()
-@click.option("--log-level", default="INFO", show_default=True, type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
+@click.option("--log-level", default="INFO", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
 @pass_ctx
 def schedule(ctx: Context, log_level: str) -> None:
     """Run the scheduler daemon: daily crawl, weekly publish, from [schedule] (stops cleanly on SIGTERM)."""
@@ -281,7 +309,8 @@ def probe_sources(ctx: Context, slugs: list[str]) -> None:
 @click.option("--log-level", default="WARNING", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
 @pass_ctx
 def run(ctx: Context, log_level: str) -> None:
-    """The main job: crawl every enabled source, merge and classify, publish the site and feeds, prepare the emails, check health.
+    """The main job: crawl every enabled source, merge and classify, publish the site and feeds, prepare the emails,
+    check health.
 
     The emails are written as previews to DATA_DIR/email-preview, and sent too with [email] send = true once the
     week is approved. Prints a line per stage with its time (plain timestamped lines when not on a terminal).
@@ -294,10 +323,11 @@ def run(ctx: Context, log_level: str) -> None:
 @cli.command()
 @click.option("--out", default="grantdigest-demo", show_default=True, type=click.Path(file_okay=False),
               help="Folder for everything the demo writes (a new or empty folder, or an earlier demo's).")
-@click.option("--log-level", default="ERROR", show_default=True, type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]),
-              help="Scrapy's log level.")
+@click.option("--log-level", default="ERROR", show_default=True,
+              type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]), help="Scrapy's log level.")
 def demo(out: str, log_level: str) -> None:
-    """The main job, offline, on a bundled snapshot of a few sources: writes the site, feeds and email previews to --out.
+    """The main job, offline, on a bundled snapshot of a few sources: writes the site, feeds and email previews
+    to --out.
 
     Serves the snapshot on 127.0.0.1 itself and uses a scratch database in --out: your configuration and
     database are not touched. Shows the product as of the week the snapshot was recorded (2026-W48).
@@ -319,8 +349,9 @@ def demo(out: str, log_level: str) -> None:
     with ReplayServer(*trees) as server:
         ctx = Context(str(layout.config), server.url)
         try:
-            result = job.main_job(ctx, Stages(4), log_level=log_level, site_out=layout.site, previews=layout.previews,
-                                  now=demoing.DEMO_NOW, after_crawl=as_recorded, send=False)
+            result = job.main_job(ctx, Stages(4), log_level=log_level, site_out=layout.site,
+                                  previews=layout.previews, now=demoing.DEMO_NOW, after_crawl=as_recorded,
+                                  send=False)
         finally:
             if ctx._store is not None:
                 ctx.store.close()
@@ -333,39 +364,14 @@ def demo(out: str, log_level: str) -> None:
     click.echo(f"  source health:  grantdigest --config {layout.config} sources")
     troubled = [h.slug for h in result.health if h.state in ("degraded", "failing")]
     if troubled:
-        click.echo(f"The snapshot replays the errors it recorded ({', '.join(troubled)}): the status page and the emails "
-                   "show how a source in trouble is reported while the others still go out.")
+        click.echo(f"The snapshot replays the errors it recorded ({', '.join(troubled)}): "
+                   "the status page and the emails show how a source in trouble is reported "
+                   "while the others still go out.")
     if result.code != 0:
         raise SystemExit(result.code)
 
 
-@cli.command(name="new-source")
-@click.argument("slug")
-@click.option("--spider", type=click.Choice(("feed", "wordpress", "listing", "code")), required=True,
-              help="A generic spider configured in the catalogue, or code of its own.")
-@click.option("--url", required=True, help="The feed, the WordPress site or the list page.")
-@click.option("--title", help="The source's name (default: SLUG).")
-@click.option("--language", default="en", show_default=True, help="Language of the source's pages (BCP 47).")
-@click.option("--timezone", default="Europe/Brussels", show_default=True, help="IANA zone of its dates.")
-@click.option("--root", type=click.Path(file_okay=False), help="The checkout to write into (default: this one).")
-@pass_ctx
-def new_source(ctx: Context, slug: str, spider: str, url: str, title: str | None, language: str, timezone: str,
-               root: str | None) -> None:
-    """Add a source with its test: the catalogue entry, the fixture folder (and for code the spider module)."""
-    from digest import new_source as making
-
-    try:
-        written = making.new_source(slug, spider, url, title=title, language=language, timezone=timezone,
-                                    root=Path(root) if root else making.ROOT, known=frozenset(ctx.config.sources))
-    except making.NewSourceError as exc:
-        raise click.ClickException(str(exc)) from None
-    for path in written.paths:
-        click.echo(f"wrote {path}")
-    click.echo(f"its test, tests/test_fixtures.py::test_the_fixture_replays_as_expected[{slug}], fails until "
-               f"tests/fixtures/{slug}/mirror and expected.json are filled")
-
-
-for command in editor_commands:
+for command in (*editor_commands, new_source):
     cli.add_command(command)
 
 

@@ -55,7 +55,8 @@ class Stages:
             yield
         except BaseException:
             elapsed = time.monotonic() - start
-            self._say(f"{label} failed after {elapsed:.1f}s" if self.tty else f"{name}: failed after {elapsed:.1f}s", fg="red")
+            self._say(f"{label} failed after {elapsed:.1f}s" if self.tty else f"{name}: failed after {elapsed:.1f}s",
+                      fg="red")
             raise
         elapsed = time.monotonic() - start
         self._say(f"{label} ✓ {elapsed:.1f}s" if self.tty else f"{name}: done in {elapsed:.1f}s", fg="green")

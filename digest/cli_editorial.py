@@ -1,6 +1,9 @@
-"""The editor's commands (docs/editor.md): ``exclude``, ``pin``, ``note`` and ``controls``."""
+"""The editor's commands (docs/editor.md): ``exclude``, ``pin``, ``note``, ``controls``; and ``new-source``
+(docs/house.md), the command that adds a source to the catalogue with its test."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 
@@ -13,7 +16,8 @@ from digest.i18n import UnknownLanguage, language_tag
 def _control_region(ctx: Context, region: str) -> str:
     regions = configured_regions(ctx.config)
     if region != editorial.ALL_REGIONS and region not in regions:
-        raise click.BadParameter(f"unknown region {region!r}; known: {', '.join(sorted(regions))} or '*'", param_hint="--region")
+        raise click.BadParameter(f"unknown region {region!r}; known: {', '.join(sorted(regions))} or '*'",
+                                 param_hint="--region")
     return region
 
 
@@ -32,7 +36,8 @@ def _edit(ctx: Context, action: str, call: str, region: str, remove: bool, **fie
     except editorial.ControlError as exc:
         raise click.ClickException(str(exc)) from None
     resolved = editorial.controls(ctx.store).resolve(call)
-    click.echo(f"#{control_id} {action} {call} for {where}" + (f" (now the call {resolved})" if resolved and resolved != call else ""))
+    click.echo(f"#{control_id} {action} {call} for {where}"
+               + (f" (now the call {resolved})" if resolved and resolved != call else ""))
     if resolved is None:
         click.echo(f"note: no stored call matches {call!r} yet; the control applies once one does", err=True)
 
@@ -68,12 +73,14 @@ def pin(ctx: Context, call: str, region: str, by: str | None, remove: bool) -> N
 @click.command()
 @click.argument("call")
 @click.argument("text", required=False)
-@click.option("--lang", help="Language the note is written in: uk, sr-Latn, sr-Cyrl or en (readers of that language see it).")
+@click.option("--lang",
+              help="Language the note is written in: uk, sr-Latn, sr-Cyrl or en (readers of that language see it).")
 @click.option("--region", default="*", show_default=True, help="Region id, or '*' for every region.")
 @click.option("--by", "by", envvar="USER", help="Who writes (default: $USER).")
 @click.option("--remove", is_flag=True, help="Remove the notes on CALL for --region (of --lang only, when given).")
 @pass_ctx
-def note(ctx: Context, call: str, text: str | None, lang: str | None, region: str, by: str | None, remove: bool) -> None:
+def note(ctx: Context, call: str, text: str | None, lang: str | None, region: str, by: str | None,
+         remove: bool) -> None:
     """Add the editor's note TEXT to CALL, shown with it in the digest email and on the site.
 
     CALL is the call's uid (as on the site and in exports), a source page's uid, or the official call id.
@@ -94,7 +101,8 @@ def note(ctx: Context, call: str, text: str | None, lang: str | None, region: st
 
 
 @click.command()
-@click.option("--remove", "remove_ids", type=int, multiple=True, metavar="ID", help="Remove the control with this id (repeatable).")
+@click.option("--remove", "remove_ids", type=int, multiple=True, metavar="ID",
+              help="Remove the control with this id (repeatable).")
 @pass_ctx
 def controls(ctx: Context, remove_ids: tuple[int, ...]) -> None:
     """List the editor controls (exclude, pin, note), or remove some by id."""
@@ -108,6 +116,32 @@ def controls(ctx: Context, remove_ids: tuple[int, ...]) -> None:
     table(("id", "action", "call", "region", "lang", "by", "at (UTC)", "now the call", "note"),
            [(str(c.id), c.action, c.target, c.region, c.lang or "", c.by or "", c.at.strftime("%Y-%m-%d %H:%M"),
              found.resolve(c.target) or "(none yet)", job.one_line(c.text or "")[:60]) for c in found.items])
+
+
+@click.command(name="new-source")
+@click.argument("slug")
+@click.option("--spider", type=click.Choice(("feed", "wordpress", "listing", "code")), required=True,
+              help="A generic spider configured in the catalogue, or code of its own.")
+@click.option("--url", required=True, help="The feed, the WordPress site or the list page.")
+@click.option("--title", help="The source's name (default: SLUG).")
+@click.option("--language", default="en", show_default=True, help="Language of the source's pages (BCP 47).")
+@click.option("--timezone", default="Europe/Brussels", show_default=True, help="IANA zone of its dates.")
+@click.option("--root", type=click.Path(file_okay=False), help="The checkout to write into (default: this one).")
+@pass_ctx
+def new_source(ctx: Context, slug: str, spider: str, url: str, title: str | None, language: str, timezone: str,
+               root: str | None) -> None:
+    """Add a source with its test: the catalogue entry, the fixture folder (and for code the spider module)."""
+    from digest import new_source as making
+
+    try:
+        written = making.new_source(slug, spider, url, title=title, language=language, timezone=timezone,
+                                    root=Path(root) if root else making.ROOT, known=frozenset(ctx.config.sources))
+    except making.NewSourceError as exc:
+        raise click.ClickException(str(exc)) from None
+    for path in written.paths:
+        click.echo(f"wrote {path}")
+    click.echo(f"its test, tests/test_fixtures.py::test_the_fixture_replays_as_expected[{slug}], fails until "
+               f"tests/fixtures/{slug}/mirror and expected.json are filled")
 
 
 COMMANDS = (exclude, pin, note, controls)

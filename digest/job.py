@@ -90,8 +90,8 @@ def publish(job: JobContext, out: str | None = None, base_url: str | None = None
     if not folder.is_absolute():
         folder = (job.config.base_dir / folder) if not out else folder.resolve()
     return publishing.build(job.store, folder, base_url=base_url or site.get("base_url", "http://localhost:8000/"),
-                            regions=configured_regions(job.config), now=now or datetime.now(UTC), sources=job.config.sources,
-                            theme_feeds=site.get("theme_feeds", ()))
+                            regions=configured_regions(job.config), now=now or datetime.now(UTC),
+                            sources=job.config.sources, theme_feeds=site.get("theme_feeds", ()))
 
 
 def write_email_previews(job: JobContext, folder: Path, week: str | None = None, *,
@@ -181,8 +181,9 @@ def run_lines(runs: Iterable[Run]) -> list[str]:
 
 
 def table_lines(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
-    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-    return ["  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip() for row in (header, *rows)]
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=False)]
+    return ["  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=False)).rstrip()
+            for row in (header, *rows)]
 
 
 def one_line(text: str) -> str:
@@ -194,7 +195,8 @@ def one_line(text: str) -> str:
 
 def main_job(job: JobContext, progress: Progress, *, log_level: str = "WARNING", site_out: Path | None = None,
              previews: Path | None = None, now: datetime | None = None,
-             after_crawl: Callable[[JobContext], None] | None = None, send: bool = True, crawl_first: bool = True) -> JobResult:
+             after_crawl: Callable[[JobContext], None] | None = None, send: bool = True,
+             crawl_first: bool = True) -> JobResult:
     """Crawl, publish, prepare the emails, check health: ``grantdigest run``, ``grantdigest demo`` and,
     with ``crawl_first`` False, the scheduler's weekly digest job.
 
@@ -230,7 +232,8 @@ def main_job(job: JobContext, progress: Progress, *, log_level: str = "WARNING",
             alert_editor(job, problems, now or datetime.now(UTC), progress)
     states = [h.state for h in health]
     if states and all(state == "failing" for state in states) and code == 0:
-        progress.say("every enabled source failed: the site and emails above hold only what earlier crawls found", err=True)
+        progress.say("every enabled source failed: the site and emails above hold only what earlier crawls found",
+                     err=True)
         code = 1
     progress.finish("sources: " + (", ".join(f"{states.count(s)} {s}" for s in ("ok", "degraded", "failing", "never")
                                              if s in states) or "none enabled"))
