@@ -50,23 +50,30 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from datetime import date, datetime, time
-from decimal import Decimal, InvalidOperation
+from datetime import datetime, time
+from decimal import Decimal
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import scrapy
 from scrapy.http import Response
 
-from calls import deadlines
-from calls.schema import SUMMARY_MAX, Call, Deadline, Status
+from calls.schema import SUMMARY_MAX, Call, Status
 from calls.text import html_to_text, one_line
 from spiders.base import SourceFormatError, SourceSpider, json_body
+from spiders.grants_gov_fields import (
+    NEW_YORK,
+    amount,
+    api_datetime,
+    close_deadline,
+    due_deadline,
+    response_deadline,
+    us_date,
+)
+from spiders.grants_gov_fields import stated_time as stated_time
 
 SEARCH_URL = "https://api.grants.gov/v1/api/search2"
 DETAIL_URL = "https://api.grants.gov/v1/api/fetchOpportunity"
 PAGE_URL = "https://www.grants.gov/search-results-detail/{}"
-NEW_YORK = ZoneInfo("America/New_York")
 ELIGIBILITY_MAX = 4000
 JSON_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 SEARCH_FILTERS = ("keyword", "oppStatuses", "agencies", "eligibilities", "fundingCategories", "aln")
@@ -133,9 +140,6 @@ _NEGATED = re.compile(
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"(?<=[.;!?])\s+|\n+")
-_ET_TIME = re.compile(
-    r"\b(\d{1,2})(?::(\d{2}))?\s*([ap])\.?\s?m\.?,?\s*(?:ET|EST|EDT|Eastern)\b", re.IGNORECASE
-)
 _EMBASSY = re.compile(r"\b(?:Embassy|Mission to|Consulate)\b", re.IGNORECASE)
 
 
@@ -295,11 +299,6 @@ def hit_fields(hit: dict[str, Any]) -> dict[str, Any]:
     return fields
 
 
-def close_deadline(raw: str) -> Deadline:
-    """A hit's ``closeDate`` (``MM/DD/YYYY``, no time) → the end of that day in New York."""
-    day = us_date(raw)
-    return deadlines.on_day(day, NEW_YORK, raw) if day else Deadline(raw=raw)
-
 
 def notice_of(data: dict[str, Any]) -> tuple[dict[str, Any], bool]:
     """The current notice of an opportunity and whether it is a forecast.
@@ -359,76 +358,6 @@ def dated(field: str, raw: str | None) -> dict[str, Any]:
     return {field: at, f"{field}_raw": raw} if at else {}
 
 
-def response_deadline(raw: str, description: str | None) -> Deadline:
-    """The due date of a synopsis; the raw text includes the description when that gave the time."""
-    parsed = api_datetime(raw)
-    stated = stated_time(description)
-    if parsed is not None and parsed.time() == time(0) and stated is not None:
-        return due_deadline(raw, stated, shown=f"{raw}; {one_line(description)}")
-    return due_deadline(raw)
-
-
-def api_datetime(raw: str | None) -> datetime | None:
-    """``Aug 03, 2026 12:00:00 AM EDT`` → an aware datetime in New York time; None if unparseable.
-
-    The API prints Eastern time only (EST/EDT); another zone name is not guessed.
-    """
-    if not raw:
-        return None
-    text, _, zone = raw.strip().rpartition(" ")
-    if zone not in ("EST", "EDT", "ET"):
-        return None
-    try:
-        local = datetime.strptime(text, "%b %d, %Y %I:%M:%S %p")
-    except ValueError:
-        return None
-    aware = local.replace(tzinfo=NEW_YORK)
-    if zone != "ET" and aware.tzname() != zone:  # the repeated hour when DST ends
-        aware = aware.replace(fold=1)
-    return aware
-
-
-def due_deadline(
-    raw: str, stated: time | None = None, *, label: str | None = None, shown: str | None = None
-) -> Deadline:
-    """A due date as published: ``12:00:00 AM`` means the date only (it ends 23:59:59 New York time)
-    unless ``stated`` (the description's time) gives the time; ``shown`` is the raw text kept."""
-    at, text = api_datetime(raw), shown or raw
-    if at is None:
-        return Deadline(raw=text, label=label)
-    if at.time() != time(0):
-        return deadlines.at_time(at, NEW_YORK, text, label)
-    if stated is not None:
-        return deadlines.at_time(datetime.combine(at.date(), stated, NEW_YORK), NEW_YORK, text, label)
-    return deadlines.on_day(at.date(), NEW_YORK, text, label)
-
-
-def us_date(raw: str | None) -> date | None:
-    """``MM/DD/YYYY`` (search hits) → a date; None for ``""`` or anything else."""
-    try:
-        return datetime.strptime(raw.strip(), "%m/%d/%Y").date() if raw else None
-    except ValueError:
-        return None
-
-
-def stated_time(description: str | None) -> time | None:
-    """A time of day in Eastern time written in prose ("no later than 11:59 p.m., ET"), else None."""
-    match = _ET_TIME.search(description or "")
-    if not match:
-        return None
-    hour, minute = int(match[1]) % 12, int(match[2] or 0)
-    if match[3].lower() == "p":
-        hour += 12
-    return time(hour, minute) if minute < 60 else None
-
-
-def amount(raw: Any) -> Decimal | None:
-    """An API amount string (``"1200000"``, ``"1,200,000"``) → Decimal; ``"0"``, ``""`` or junk → None."""
-    try:
-        value = Decimal(str(raw).replace(",", "").strip()) if raw not in (None, "") else None
-    except InvalidOperation:
-        return None
-    return value if value is not None and value.is_finite() and value > 0 else None
 
 
 def money(notice: dict[str, Any]) -> dict[str, Any]:

@@ -22,7 +22,7 @@ Romanian and Serbian (Latin and Cyrillic). Conventions:
   language is ``en-US``. ``DD.MM.YY`` means 20YY.
 * Whether a date is a deadline, an opening or something else comes from the
   last cue word before it (since the previous date, within the sentence, at most
-  :data:`_WINDOW` characters): strong cues ("deadline", "кінцевий термін",
+  :data:`WINDOW` characters): strong cues ("deadline", "кінцевий термін",
   "rok", "határidő", "opens", "published") anywhere in that window, weak ones
   ("until", "до", "do", "from", "з", "od") only right before the date and not
   after an "other" cue. Hungarian ``-ig`` / ``-tól`` on the day decide by
@@ -37,269 +37,35 @@ Romanian and Serbian (Latin and Cyrillic). Conventions:
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from calls import deadlines
-from calls.extract.months import MONTH_PATTERN, month_number
+from calls.extract.date_patterns import (
+    ADJACENT,
+    CONNECTOR,
+    CUE_KIND,
+    CUES,
+    DASH,
+    DATE,
+    HU_DEADLINE_SUFFIX,
+    HU_OPENING_SUFFIX,
+    ORDINALS,
+    SENTENCE_END,
+    STAGE,
+    STAGE_AFTER,
+    TIME_AFTER,
+    TIME_BEFORE,
+    WINDOW,
+    ZONE_AFTER,
+    ZONE_ANYWHERE,
+    ZONES,
+)
+from calls.extract.months import month_number
+from calls.extract.normalised import Normalised
 from calls.schema import Deadline
-
-# --------------------------------------------------------------------------- text
-
-
-_JUNK = {
-    # zero-width and soft characters, dropped
-    "\u200b": "", "\u200c": "", "\u200d": "", "\u2060": "", "\ufeff": "", "\u00ad": "",
-    # UTF-8 read as Mac Roman / Mac Central European / cp1252 (seen on interreg-danube)
-    "‚Äã": "", "‚Äč": "", "â€‹": "",
-    "‚Äì": "–", "‚Äď": "–", "â€“": "–",
-    "‚Äî": "—", "‚ÄĒ": "—", "â€”": "—",
-    "‚Äô": "’", "â€™": "’",
-    "‚Äú": "“", "â€œ": "“", "‚Äù": "”", "‚ÄĚ": "”",
-    "¬†": " ", "Â\u00a0": " ",
-    "‚Ç¨": "€", "‚ā¨": "€", "â‚¬": "€",
-}
-_JUNK_RE = re.compile("|".join(re.escape(k) for k in sorted(_JUNK, key=len, reverse=True)))
-_ODD_SPACES = re.compile("[\u00a0\u2002-\u200a\u202f\t]")
-
-
-class Normalised:
-    """Text with mojibake and zero-width characters removed, mapping back to the original.
-
-    Odd spaces become plain spaces. :meth:`raw` returns the original substring of
-    a span of :attr:`text`, so extracted values keep their text as published.
-    """
-
-    __slots__ = ("_marks", "_pieces", "original", "text")
-
-    def __init__(self, original: str) -> None:
-        self.original = original
-        self._marks: list[int] = []  # where each piece starts in ``text``
-        self._pieces: list[tuple[int, int, bool]] = []  # (start, end in ``original``, replaced)
-        if not _JUNK_RE.search(original):
-            self.text = _ODD_SPACES.sub(" ", original)
-            return
-        parts: list[str] = []
-        length = pos = 0
-        for match in _JUNK_RE.finditer(original):
-            for piece, replaced, span in (
-                (original[pos : match.start()], False, (pos, match.start())),
-                (_JUNK[match.group()], True, match.span()),
-            ):
-                if piece:
-                    self._marks.append(length)
-                    self._pieces.append((span[0], span[1], replaced))
-                    parts.append(piece)
-                    length += len(piece)
-            pos = match.end()
-        self._marks.append(length)
-        self._pieces.append((pos, len(original), False))
-        parts.append(original[pos:])
-        self.text = _ODD_SPACES.sub(" ", "".join(parts))
-
-    def raw(self, start: int, end: int) -> str:
-        """Original text of the span ``[start, end)`` of :attr:`text`."""
-        if not self._marks:
-            return self.original[start:end]
-        if end <= start:
-            return ""
-        return self.original[self._where(start, False) : self._where(end - 1, True)]
-
-    def _where(self, index: int, after: bool) -> int:
-        """Position in ``original`` of the character at ``index`` of ``text`` (just past it if ``after``)."""
-        k = bisect_right(self._marks, index) - 1
-        begin, finish, replaced = self._pieces[k]
-        if replaced:
-            return finish if after else begin
-        return begin + index - self._marks[k] + (1 if after else 0)
-
-
-# ------------------------------------------------------------------------ patterns
-
-_MON = rf"(?:{MONTH_PATTERN})(?![^\W\d_])\.?"
-_DAY = r"(?:0?[1-9]|[12]\d|3[01])"
-_YEAR = r"(?:19|20)\d{2}(?!\d)"
-_YEAR_WORD = r"(?:року|рік|р\.|г\.|года|roku|r\.|godine|године|god\.|год\.|évi)"
-_SP = r"[^\S\n]"  # a space that is not a line break
-
-_DATE = re.compile(
-    rf"""
-    (?<![\d.,/+−-])  # a letter may touch a written-out date ("application3 April 2027" from glued spans)
-    (?=[\d«„"]|\b[^\W\d_]{{3,12}}\.?[^\S\n]{{0,3}}\d)  # cheap gate: a digit, or a month-sized word then a digit
-    (?:
-      (?<![^\W\d_])(?P<iso>(?P<iso_y>{_YEAR})-(?P<iso_m>0[1-9]|1[0-2])-(?P<iso_d>0[1-9]|[12]\d|3[01])
-         (?:(?:T|{_SP})(?P<iso_H>[01]\d|2[0-3]):(?P<iso_M>[0-5]\d)(?::(?P<iso_S>[0-5]\d)(?:\.\d+)?)?
-            (?P<iso_off>Z|[+-]\d{{2}}:?\d{{2}})?)?(?![\d:])
-      )
-    | (?<![^\W\d_])(?P<ymd>(?P<ymd_y>{_YEAR})(?P<ymd_sep>[./]){_SP}?(?P<ymd_m>0?[1-9]|1[0-2])(?P=ymd_sep){_SP}?
-         (?P<ymd_d>{_DAY})(?!\d)\.?)
-    | (?<![^\W\d_])(?P<hu>(?P<hu_y>{_YEAR})\.?{_SP}*(?P<hu_mn>{_MON}){_SP}*(?P<hu_d>{_DAY})(?!\d)
-         (?P<hu_suf>-?(?:j?[éá]?ig|j?[eé]től|j?[aá]tól|t[őó]l|[éá]n|j[éá]n|i|ei|jei)(?![^\W\d_])|\.)?)
-    | (?P<dm>[«„"]?(?P<dm_d>{_DAY})[»“"]?(?:\.|st|nd|rd|th|-?(?:го|ого))?(?!\d)(?:{_SP}*(?:of|de)\b)?(?:{_SP}|-)*
-         (?P<dm_mn>{_MON})(?:(?:{_SP}|[,-])*(?P<dm_y>{_YEAR})(?:\.?{_SP}*{_YEAR_WORD}(?![^\W\d_]))?|-(?P<dm_yy>\d{{2}})(?!\d|[.:]\d))?)
-    | (?<![^\W\d_])(?P<us>(?P<us_mn>{_MON}){_SP}*(?P<us_d>{_DAY})(?:st|nd|rd|th)?(?![\d:.,]\d)(?!\d)
-         (?:,?{_SP}*(?P<us_y>{_YEAR}))?)
-    | (?<![^\W\d_])(?P<num>(?P<num_d>\d{{1,2}})(?P<num_sep>[./-]){_SP}?(?P<num_m>\d{{1,2}})(?P=num_sep){_SP}?
-         (?P<num_y>(?:19|20)\d{{2}}|\d{{2}})(?![\d]|[.,/-]\d)(?:\.?{_SP}*{_YEAR_WORD}(?![^\W\d_]))?)
-    )
-    """,
-    re.IGNORECASE | re.VERBOSE,
-)
-
-_ZONE_NAMES = rf"""
-      (?P<tz_off>(?:UTC|GMT){_SP}?[+−-]{_SP}?\d{{1,2}}(?::?\d{{2}})?)
-    | (?P<tz_cet>CEST|CET|MESZ|MEZ|Central{_SP}European(?:{_SP}Summer)?{_SP}Time|Brussels(?:{_SP}local)?{_SP}time
-        |Belgrade{_SP}time|po{_SP}beogradskom{_SP}vremenu|по{_SP}београдском{_SP}времену)
-    | (?P<tz_eet>EEST|EET|Eastern{_SP}European(?:{_SP}Summer)?{_SP}Time|Kyiv(?:{_SP}local)?{_SP}time|Kiev{_SP}time
-        |за{_SP}київським{_SP}часом|київського{_SP}часу|за{_SP}Києвом|по{_SP}київському{_SP}часу
-        |по{_SP}киевскому{_SP}времени|по{_SP}Киеву|ora{_SP}Rom[aâ]niei|ora{_SP}Bucure[sș]tiului
-        |Romanian?{_SP}time|Bucharest{_SP}time)
-    | (?P<tz_utc>UTC|GMT)
-    | (?P<tz_pl>czasu{_SP}polskiego)
-    | (?P<tz_hu>magyar{_SP}id[őo]{_SP}szerint)
-    | (?P<tz_us>EDT|EST|Eastern{_SP}Time|New{_SP}York{_SP}time)
-"""
-_ZONE = rf"(?<![^\W\d_])(?:{_ZONE_NAMES})(?![^\W\d_])"
-_ZONE_UNNAMED = re.sub(r"\(\?P<\w+>", "(?:", _ZONE)
-_HOUR_WORD = r"(?:h|hrs|hours|год\.?|годин[аиі]?|ч\.?|часов|часова|časova|sati|сати|óra|órakor|óráig|uhr)(?![^\W\d_])"
-_MERIDIEM = rf"(?:[ap]\.?{_SP}?m\.?)(?![^\W\d_])"
-_TIME = rf"""
-    (?:(?P<H>[01]?\d|2[0-3])[:.](?P<M>[0-5]\d)(?::(?P<S>[0-5]\d))?(?!\d|\.\d)
-        (?:{_SP}*(?P<ap>{_MERIDIEM}))?(?:{_SP}*{_HOUR_WORD})?
-     | (?P<H2>1[0-2]|0?[1-9]){_SP}*(?P<ap2>{_MERIDIEM})
-     | (?P<H3>[01]?\d|2[0-3]){_SP}*{_HOUR_WORD})
-"""
-_TIME_AFTER = re.compile(
-    rf"""
-    {_SP}*(?:[.,–—/@·|-]{_SP}*)?(?P<open>\({_SP}*)?
-    (?:(?:at|by|before|until|till|in|ora|orele|la|о|об|до|do|u|у|в|godz\.?|godziny|godzina|à|години){_SP}+){{0,2}}
-    {_TIME}
-    (?:{_SP}*[(,]?{_SP}*{_ZONE}{_SP}*(?(open)|\)?))?
-    (?:{_SP}*\({_SP}*{_ZONE_UNNAMED}{_SP}*\))?
-    (?(open){_SP}*\))
-    """,
-    re.IGNORECASE | re.VERBOSE,
-)
-_TIME_BEFORE = re.compile(
-    rf"""
-    {_TIME}(?:{_SP}*\(?{_SP}*{_ZONE}{_SP}*\)?)?
-    {_SP}*(?:,|on|of|the|дня|dnia|dana|de|\(|-|–)?{_SP}*(?:on|the)?{_SP}*\Z
-    """,
-    re.IGNORECASE | re.VERBOSE,
-)
-_ZONE_ANYWHERE = re.compile(_ZONE, re.IGNORECASE | re.VERBOSE)
-_ZONE_AFTER = re.compile(rf"{_SP}*\(?{_SP}*{_ZONE}{_SP}*(?:\)|(?!\)))", re.IGNORECASE | re.VERBOSE)
-
-_BRUSSELS = ZoneInfo("Europe/Brussels")
-_ZONES: dict[str, tzinfo] = {
-    "tz_cet": _BRUSSELS,
-    "tz_eet": ZoneInfo("Europe/Kyiv"),
-    "tz_utc": UTC,
-    "tz_pl": ZoneInfo("Europe/Warsaw"),
-    "tz_hu": ZoneInfo("Europe/Budapest"),
-    "tz_us": ZoneInfo("America/New_York"),
-}
-
-# Cue words. Strong cues count anywhere in the window before a date; weak ones only
-# right before it ("until 3 April", "до 15 грудня", "od 1. marta").
-_CUE_SUPERSEDED = r"""
-    originally|initially|previously|formerly|old\s+deadline|instead\s+of|(?:extended|postponed|moved|changed)\s+from
-    |was\s+(?:scheduled|planned)|first\s+announced
-    |раніше|замість|попередньо|первісно|спочатку|(?:перенесено|продовжено)\s+з|вместо|ранее
-    |prvobitno|umesto|ranije|првобитно|уместо|раније
-    |pierwotnie|zamiast|wcześniej
-    |eredetileg|helyett|korábban
-    |ini[țţt]ial|[îi]n\s+loc\s+de|anterior
-"""
-_CUE_OTHER = r"""
-    (?:br\.|broj|бр\.|број|№|no\.|nr\.?|n°)\s*[\w/.-]*\d[\w/.-]*
-        \s+(?:od|од|від|from|of|dated|z|din)  # "Rešenje br. 12/2023 od"
-    |dated|publish\w*|posted|updated|last\s+modified|info(?:rmation)?\s+(?:day|session)|webinar|event|conference|workshop
-    |(?:project|implementation)\s+(?:start|period|end)|start\s+of\s+(?:the\s+)?(?:project|implementation|activities)
-    |implementation|duration|results?|decision|approved|signed|selected
-    |затверджен\w*|схвален\w*|odobren\w*|одобрен\w*|zatwierdzon\w*|jóváhagy\w*|aprobat\w*
-    |опубліковано|оприлюднено|публікац\w*|оновлено|вебінар\w*|інформаційн\w+\s+(?:день|сесі\w+)|реалізаці\w+|результат\w*|рішення
-    |objavljen\w*|objava|ažurirano|info\s+dan|informativn\w+|realizacij\w+|rezultat\w*|odluk\w+
-    |објављен\w*|објава|реализациј\w+|резултат\w*|одлук\w+
-    |opublikowan\w*|publikacj\w+|aktualizacj\w+|dzień\s+informacyjny|realizacj\w+|wynik\w*
-    |közzét\w+|frissítve|információs\s+nap|megvalósítás\w*|eredmény\w*
-    |publicat\w*|actualizat|sesiune\s+de\s+informare|implementare|rezultat\w*
-"""
-_CUE_DEADLINE = r"""
-    deadlines?|due(?:\s+date)?|closing(?:\s+date)?|closes?|closed|cut-?off|expir\w+|no\s+later\s+than|not\s+later\s+than
-    |end\s+date|submission\s+date|apply\s+by|(?:extended|postponed|moved)\s+to|now\s+set\s+for|new\s+date
-    |кінцев\w+\s+термін\w*|крайн\w+\s+термін\w*|закінчення|завершення|дедлайн\w*|термін\w*|не\s+пізніше|приймаються\s+до
-    |продовжено\s+до|перенесено\s+на|актуально\s+до|срок\w*|окончани\w+
-    |rok(?:\s+za\s+(?:prijav\w+|podno[šs]enje\w*))?|zaklju[čc]no(?:\s+sa)?|najkasnije|produ[žz]en\w*\s+do|konkurs\s+traje\s+do
-    |рок(?:\s+за\s+(?:пријав\w+|подношење\w*))?|закључно(?:\s+са)?|најкасније|конкурс\s+траје\s+до
-    |termin\w*|najpóźniej|nabór\s+trwa\s+do|przedłużon\w+\s+do
-    |határid\w+|beadás\w*|benyújtás\w*
-    |termen(?:ul)?(?:\s+limit[ăa])?|data(?:-|\s+)limit[ăa]|[îi]nchidere\w*
-"""
-_CUE_OPENING = r"""
-    opens?|opening|opened|open|launch(?:ed|es)?|start(?:s|ing)?(?:\s+date)?|available\s+from|accepted\s+from|call\s+for\s+proposals\s+from
-    |відкриття|початок|старт|оголошено|приймаються\s+з|открыти\w+|начало
-    |otvaranje|otvoren\w*|po[čc]etak|po[čc]ev\s+od|отварање|отворен\w*|почетак|почев\s+од
-    |otwarci\w+|rozpocz\w+|nabór\s+od|start\s+naboru
-    |megnyit\w*|nyitva|kezdet\w*|indul\w*
-    |deschidere\w*|lansare\w*|[îi]ncep[âa]nd(?:\s+cu)?|data\s+deschiderii
-"""
-_CUE_WEAK_DEADLINE = (
-    r"until|till|by|before|through|to|до|по|do|до\s+дня|do\s+dnia"
-    r"|p[âa]n[ăa]\s+la\s+data\s+de|p[âa]n[ăa]\s+(?:la|pe|[îi]n)"
-)
-_CUE_WEAK_OPENING = r"from|since|від|з|із|с|od|од|od\s+dnia|de\s+la|din"
-
-_CUES = re.compile(
-    rf"""(?<![^\W\d_])(?:
-      (?P<superseded>{_CUE_SUPERSEDED})
-    | (?P<other>{_CUE_OTHER})
-    | (?P<deadline>{_CUE_DEADLINE})
-    | (?P<opening>{_CUE_OPENING})
-    | (?P<weak_deadline>{_CUE_WEAK_DEADLINE})
-    | (?P<weak_opening>{_CUE_WEAK_OPENING})
-    )(?![^\W\d_])""",
-    re.IGNORECASE | re.VERBOSE,
-)
-_ADJACENT = re.compile(r"[\s:,(–—-]*(?:(?:the|on|dnia|dana|дня|day)\s*)?[\s:,(–—-]*\Z", re.IGNORECASE)
-_SENTENCE_END = re.compile(r"(?:(?<=[^\W\d_]{3})[.!?]|(?<=[)\]])\.|;)\s+(?=\S)")  # not after "br.", "No.", "r."
-_CUE_KIND = {
-    "superseded": "other", "other": "other", "deadline": "deadline", "opening": "opening",
-    "weak_deadline": "deadline", "weak_opening": "opening",
-}
-_HU_DEADLINE_SUFFIX = re.compile(r"-?j?[éá]?ig\Z", re.IGNORECASE)
-_HU_OPENING_SUFFIX = re.compile(r"-?(?:j?[eé]től|j?[aá]tól|t[őó]l)\Z", re.IGNORECASE)
-_DASH = re.compile(r"\s*[–—-]\s*\Z")
-_CONNECTOR = re.compile(
-    r"[\s,;()]*(?:and|or|&|та|і|й|и|i|oraz|lub|és|vagy|și|sau|ili|или|та/або)?[\s,;()]*\Z", re.IGNORECASE
-)
-
-_STAGE_WORDS = (
-    r"stage|phase|cut-?off|round|step|етап|фаза|раунд|етапі|faza|krug|etap|fáz\w*|forduló|szakasz|etapa|etapă"
-)
-_ORDINALS = {
-    "first": 1, "second": 2, "third": 3, "fourth": 4, "перший": 1, "другий": 2, "третій": 3,
-    "перша": 1, "друга": 2, "третя": 3, "prvi": 1, "drugi": 2, "treći": 3, "prva": 1, "druga": 2,
-    "treća": 3, "први": 1, "други": 2, "трећи": 3, "прва": 1, "трећа": 3, "pierwszy": 1,
-    "pierwsza": 1, "első": 1, "második": 2, "harmadik": 3, "prima": 1, "primul": 1, "a doua": 2, "al doilea": 2,
-    "a treia": 3,
-}
-_STAGE = re.compile(
-    rf"""(?<![^\W\d_])(?:
-      (?P<word1>{_STAGE_WORDS})\s*(?:no\.?|№|nr\.?)?\s*(?P<n1>\d{{1,2}})(?!\d|[.,/:]\d)
-    | (?P<n2>\d{{1,2}})(?:st|nd|rd|th|\.|-?(?:й|ий|ій))?\s*(?P<word2>{_STAGE_WORDS})
-    | (?P<ord>{"|".join(sorted(_ORDINALS, key=len, reverse=True))})\s+(?P<word3>{_STAGE_WORDS})
-    )(?![^\W\d_])""",
-    re.IGNORECASE | re.VERBOSE,
-)
-_STAGE_AFTER = re.compile(rf"[^\S\n]*[(\[–—-]?[^\S\n]*(?:{_STAGE.pattern})", re.IGNORECASE | re.VERBOSE)
-
-_WINDOW = 90
-"""Characters before a date searched for cue words."""
-
 
 # --------------------------------------------------------------------------- types
 
@@ -334,7 +100,7 @@ class _Hit:
 
 
 def _calendar_day(match: re.Match[str], month_first: bool) -> tuple[date | None, bool]:
-    """(date or None, is a valid date expression) of a :data:`_DATE` match."""
+    """(date or None, is a valid date expression) of a :data:`DATE` match."""
     kind = match.lastgroup
     g = match.group
     if kind == "iso":
@@ -371,7 +137,7 @@ def _calendar_day(match: re.Match[str], month_first: bool) -> tuple[date | None,
 
 
 def _clock(match: re.Match[str] | None) -> time | None:
-    """Time of day of a :data:`_TIME` match; AM/PM applied unless the hour is already 24-hour."""
+    """Time of day of a :data:`TIME` match; AM/PM applied unless the hour is already 24-hour."""
     if match is None:
         return None
     g = match.group
@@ -392,10 +158,10 @@ def _clock(match: re.Match[str] | None) -> time | None:
 
 
 def _zone(match: re.Match[str] | None) -> tzinfo | None:
-    """Zone named in a match of a pattern containing :data:`_ZONE_NAMES`, else None."""
+    """Zone named in a match of a pattern containing :data:`ZONE_NAMES`, else None."""
     if match is None:
         return None
-    for name, zone in _ZONES.items():
+    for name, zone in ZONES.items():
         if match.group(name):
             return zone
     offset = match.group("tz_off")
@@ -428,7 +194,7 @@ def _hits(text: str, month_first: bool = False) -> list[_Hit]:
     """Every date expression of normalised ``text``, with its adjacent time and zone."""
     hits: list[_Hit] = []
     previous_end = 0
-    for match in _DATE.finditer(text):
+    for match in DATE.finditer(text):
         day, valid = _calendar_day(match, month_first)
         if not valid:
             continue
@@ -439,23 +205,23 @@ def _hits(text: str, month_first: bool = False) -> list[_Hit]:
         if match.lastgroup == "iso" and match.group("iso_H"):
             clock = time(int(match.group("iso_H")), int(match.group("iso_M")), int(match.group("iso_S") or 0))
             zone = _iso_zone(match.group("iso_off"))
-            named = None if zone else _ZONE_AFTER.match(text, end)
+            named = None if zone else ZONE_AFTER.match(text, end)
             if named is not None:
                 zone, end = _zone(named), named.end()
         else:
-            after = _TIME_AFTER.match(text, end)
+            after = TIME_AFTER.match(text, end)
             if after is not None:
                 clock, zone, end = _clock(after), _zone(after), after.end()
             else:
                 window_start = max(previous_end, start - 40)
-                before = _TIME_BEFORE.search(text, window_start, start)
+                before = TIME_BEFORE.search(text, window_start, start)
                 if before is not None:
                     clock, zone, start = _clock(before), _zone(before), before.start()
         if match.lastgroup == "hu" and match.group("hu_suf"):
             suffix = match.group("hu_suf")
-            if _HU_DEADLINE_SUFFIX.search(suffix):
+            if HU_DEADLINE_SUFFIX.search(suffix):
                 hint = "deadline"
-            elif _HU_OPENING_SUFFIX.search(suffix):
+            elif HU_OPENING_SUFFIX.search(suffix):
                 hint = "opening"
         while end > start and text[end - 1].isspace():
             end -= 1
@@ -473,13 +239,13 @@ def _instant(hit: _Hit, tz: tzinfo, end_of_day: bool) -> datetime | None:
 
 
 def _window(text: str, lower: int, start: int) -> str:
-    """Text before a date that may hold its cue: since ``lower``, at most :data:`_WINDOW` chars, this sentence."""
-    piece = " ".join(text[max(lower, start - _WINDOW * 3) : start].split())
+    """Text before a date that may hold its cue: since ``lower``, at most :data:`WINDOW` chars, this sentence."""
+    piece = " ".join(text[max(lower, start - WINDOW * 3) : start].split())
     if text[start - 1 : start].isspace():
         piece += " "
-    if len(piece) > _WINDOW:
-        piece = piece[-_WINDOW:].split(" ", 1)[-1]  # no half word at the cut
-    ends = list(_SENTENCE_END.finditer(piece))
+    if len(piece) > WINDOW:
+        piece = piece[-WINDOW:].split(" ", 1)[-1]  # no half word at the cut
+    ends = list(SENTENCE_END.finditer(piece))
     return piece[ends[-1].end() :] if ends else piece
 
 
@@ -490,13 +256,13 @@ def _cue(window: str) -> str | None:
     "other" cue ("Results will be announced by …", "Rešenje … od …").
     """
     found: str | None = None
-    for match in _CUES.finditer(window):
+    for match in CUES.finditer(window):
         name = match.lastgroup or ""
         if name.startswith("weak_"):
-            if _ADJACENT.match(window, match.end()) and found not in ("other", "superseded"):
-                found = _CUE_KIND[name]
+            if ADJACENT.match(window, match.end()) and found not in ("other", "superseded"):
+                found = CUE_KIND[name]
             continue
-        found = "superseded" if name == "superseded" else _CUE_KIND[name]
+        found = "superseded" if name == "superseded" else CUE_KIND[name]
     return found
 
 
@@ -509,9 +275,9 @@ def _classify(text: str, hits: list[_Hit]) -> list[str]:
         kind = hit.hint or _cue(window)
         if kind is None:
             gap = text[previous_end : hit.start]
-            if index and kinds[-1] == "deadline" and _CONNECTOR.match(_strip_stage(gap)):
+            if index and kinds[-1] == "deadline" and CONNECTOR.match(_strip_stage(gap)):
                 kind = "deadline"  # "15 January (stage 1) and 15 May"
-            elif index and kinds[-1] == "opening" and _DASH.match(gap):
+            elif index and kinds[-1] == "opening" and DASH.match(gap):
                 kind = "deadline"  # "1 March 2026 – 30 April 2026"
             else:
                 kind = "other"
@@ -522,15 +288,15 @@ def _classify(text: str, hits: list[_Hit]) -> list[str]:
 
 def _strip_stage(gap: str) -> str:
     """``gap`` without stage labels, so "15 Jan (stage 1) and 15 May" still reads as a list."""
-    return _STAGE.sub("", gap) if len(gap) < 60 else gap
+    return STAGE.sub("", gap) if len(gap) < 60 else gap
 
 
 def _label(text: str, hit: _Hit, lower: int) -> str | None:
     """``stage N`` / ``cut-off N`` named right after the date, else in its window before."""
-    after = _STAGE_AFTER.match(text, hit.end)
+    after = STAGE_AFTER.match(text, hit.end)
     if after is not None:
         return _stage_name(after)
-    matches = list(_STAGE.finditer(_window(text, lower, hit.start)))
+    matches = list(STAGE.finditer(_window(text, lower, hit.start)))
     return _stage_name(matches[-1]) if matches else None
 
 
@@ -538,7 +304,7 @@ def _stage_name(match: re.Match[str]) -> str:
     word = (match.group("word1") or match.group("word2") or match.group("word3")).lower()
     number = match.group("n1") or match.group("n2")
     if number is None:
-        number = str(_ORDINALS.get(match.group("ord").lower(), 1))
+        number = str(ORDINALS.get(match.group("ord").lower(), 1))
     base = (
         "cut-off" if word.replace("-", "").startswith("cutoff")
         else "round" if word in ("round", "раунд", "krug", "forduló")
@@ -574,7 +340,7 @@ def _first_hit(text: str) -> _Hit | None:
         return None
     hit = hits[0]
     if hit.zone is None:
-        zone = _zone(_ZONE_ANYWHERE.search(norm.text))
+        zone = _zone(ZONE_ANYWHERE.search(norm.text))
         if zone is not None:
             hit = _Hit(hit.start, hit.end, hit.day, hit.clock, zone, hit.hint)
     return hit
