@@ -1,32 +1,24 @@
-"""Feeds and exports: validated against their specs, not just parsed; scraped XSS stays inert."""
+"""Feeds (Atom, RSS, JSON Feed): validated against their specs, not just parsed; scraped XSS stays inert in every
+output. The exports (iCalendar, CSV, JSON): tests/test_exports.py; the sample calls: tests/feed_samples.py."""
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import re
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from html.parser import HTMLParser
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 from defusedxml import ElementTree as SafeET
-from icalendar import Calendar
+from feed_samples import META, NOW, VISIBLE, XSS_TITLE, sample_items
 from jsonschema import Draft202012Validator, FormatChecker
 
-from calls import deadlines
-from calls.schema import Call, Deadline, Provenance, Status
 from calls.urls import safe_url
 from digest import feeds
 from digest.feeds import FeedItem, FeedMeta, entry_id
 
-KYIV = ZoneInfo("Europe/Kyiv")
-BELGRADE = ZoneInfo("Europe/Belgrade")
-BRUSSELS = ZoneInfo("Europe/Brussels")
 A = "{http://www.w3.org/2005/Atom}"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})\Z")
@@ -36,90 +28,7 @@ RFC822 = re.compile(
 )
 IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:\S+\Z")
 HTTP = re.compile(r"https?://\S+\Z")
-XSS_TITLE = '<script>alert(1)</script>Grant" onmouseover="alert(2)'
-XSS_SUMMARY = '=HYPERLINK("https://evil.example","x") <img src=x onerror=alert(3)> \x0b<a href="#">go</a>'
-NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 JSONFEED_SCHEMA = json.loads((Path(__file__).parent / "schemas" / "jsonfeed-1.1.schema.json").read_text("utf-8"))
-
-
-def _call(uid: str, **fields) -> Call:
-    source, native_id = uid.split(":", 1)
-    fields.setdefault("url", f"https://example.org/{native_id}")
-    return Call(uid=uid, source=source, native_id=native_id, **fields)
-
-
-def sample_items() -> list[FeedItem]:
-    """uk, sr-Cyrl, sr-Latn and en calls; two-stage, no deadline, unparsed deadline, XSS, withdrawn."""
-    lviv = _call(
-        "loda:2026-17", title="Конкурс мікрогрантів для територіальних громад Львівщини", language="uk",
-        url="https://loda.gov.ua/news/konkurs-mikrograntiv",
-        summary="Підтримка проєктів енергоефективності, до 500 000 грн.",
-        programme="Обласна програма розвитку громад", funder="Львівська ОВА", status=Status.OPEN,
-        deadlines=[deadlines.at_time(datetime(2026, 12, 15, 18, 0, tzinfo=KYIV), KYIV, "15.12.2026 до 18:00")],
-        grant_max=Decimal("500000"), currency="UAH", applicant_types=["local-government"],
-        themes=["energy-efficiency", "community-development"], first_seen=datetime(2026, 11, 2, 6, tzinfo=UTC),
-    )
-    novi_sad = _call(
-        "vojvodina:ekologija-2026",
-        title="Јавни конкурс за финансирање пројеката енергетске ефикасности у 2026. години",
-        language="sr-Cyrl", url="https://www.ekourbapv.vojvodina.gov.rs/конкурси/2026?id=5",
-        summary="Право учешћа имају јединице локалне самоуправе са територије АП Војводине.",
-        funder="Покрајински секретаријат", status=Status.OPEN, currency="RSD", budget=Decimal("120000000.00"),
-        deadlines=[deadlines.on_day(date(2026, 12, 1), BELGRADE, "1. децембар 2026.")],
-        themes=["energy-efficiency"],
-    )
-    culture = _call(
-        "vojvodina:kultura-2026", title="Javni konkurs za sufinansiranje projekata u oblasti kulture",
-        language="sr-Latn",
-        summary="Konkurs je otvoren do utroška sredstava; prijave se podnose na obrascu, uz prilog: budžet, plan.",
-        status=Status.OPEN, deadlines=[Deadline(at=None, raw="do utroška sredstava")], themes=["culture"],
-    )
-    horizon = _call(
-        "eu-ftp:HORIZON-CL5-2027-D3-01", title="Renewable energy communities, two-stage", language="en",
-        call_id="HORIZON-CL5-2027-D3-01", programme="Horizon Europe", funder="European Union",
-        status=Status.FORTHCOMING,
-        summary="Two-stage call.\nStage 1: short proposal; stage 2: full proposal.",
-        deadlines=[
-            deadlines.at_time(datetime(2027, 2, 10, 17, 0, tzinfo=BRUSSELS), BRUSSELS,
-                              "10 February 2027 17:00:00 Brussels time", "stage 1"),
-            deadlines.at_time(datetime(2027, 9, 15, 17, 0, tzinfo=BRUSSELS), BRUSSELS,
-                              "15 September 2027 17:00:00 Brussels time", "stage 2"),
-        ],
-        budget=Decimal("81110000"), currency="EUR", themes=["energy-efficiency", "research"],
-        published_at=datetime(2026, 10, 1, 10, tzinfo=UTC), first_seen=datetime(2026, 10, 2, 4, tzinfo=UTC),
-    )
-    facility = _call(
-        "eu4business:ta-facility", title="EU4Business technical assistance facility (rolling)", language="en",
-        kind="technical-assistance", summary="Applications accepted on a rolling basis.", themes=[],
-    )
-    hostile = _call(
-        "aggregator:evil-1", title=XSS_TITLE, language="en", summary=XSS_SUMMARY, url="javascript:alert(1)",
-        original_url=" JaVaScRiPt:alert(document.cookie)", funder="@SUM(1+1)", programme="-2+3",
-        deadlines=[deadlines.at_time(datetime(2027, 1, 31, 12, 0, tzinfo=UTC), UTC,
-                                     '<b onmouseover="x">31.01.2027</b>', "+stage")],
-        themes=['"><script>alert(4)</script>'],
-        provenance=[Provenance(source="aggregator", native_id="evil-1",
-                               url="data:text/html,<script>alert(5)</script>")],
-    )
-    withdrawn = _call("manual:withdrawn", title="Withdrawn by the editor", status=Status.WITHDRAWN,
-                      deadlines=[deadlines.on_day(date(2027, 1, 1), UTC, "1.1.2027")])
-    return [
-        FeedItem(lviv, datetime(2026, 11, 20, 8, tzinfo=UTC), ("Covers Lviv oblast", "Deadline in 22 days")),
-        FeedItem(novi_sad, datetime(2026, 11, 18, 8, tzinfo=UTC), ("Подручје: АП Војводина",)),
-        FeedItem(culture, datetime(2026, 11, 17, 8, tzinfo=UTC)),
-        FeedItem(horizon, datetime(2026, 11, 21, 8, tzinfo=UTC), ("deadline extended",)),
-        FeedItem(facility, datetime(2026, 11, 16, 8, tzinfo=UTC)),
-        FeedItem(hostile, datetime(2026, 11, 19, 8, tzinfo=UTC), ("<script>alert(6)</script>",)),
-        FeedItem(withdrawn, datetime(2026, 11, 22, 8, tzinfo=UTC)),
-    ]
-
-
-VISIBLE = 6
-META = FeedMeta(
-    title="Гранти для Львівщини", feed_url="https://digest.example.org/ua-46/feed.atom",
-    site_url="https://digest.example.org/ua-46/", language="uk", id="tag:digest.example.org,2026:ua-46",
-    updated=NOW, description="Щотижневий дайджест грантів",
-)
 
 
 # --- spec checkers ---------------------------------------------------------------------------
@@ -412,126 +321,6 @@ def test_json_feed_schema_rejects_what_the_spec_forbids():
     assert not validator.is_valid({**good, "items": [{"id": "1"}]})  # neither content_html nor content_text
     assert not validator.is_valid({k: v for k, v in good.items() if k != "title"})
     assert not validator.is_valid({**good, "items": [{"id": "1", "content_text": "x", "date_modified": "21.11.2026"}]})
-
-
-# --- iCalendar -----------------------------------------------------------------------------------
-
-
-def test_icalendar_round_trips_with_one_event_per_parsed_deadline():
-    data = feeds.icalendar(sample_items(), META)
-    assert data.startswith(b"BEGIN:VCALENDAR\r\n") and data.endswith(b"END:VCALENDAR\r\n")
-    assert all(len(line) <= 75 for line in data.split(b"\r\n"))  # RFC 5545 §3.1 folding, in octets
-    cal = Calendar.from_ical(data)
-    assert str(cal["VERSION"]) == "2.0" and "grantdigest" in str(cal["PRODID"])
-    events = {str(e["UID"]): e for e in cal.walk("VEVENT")}
-    # lviv 1, novi sad 1, culture 0 (unparsed), horizon 2, facility 0, hostile 1, withdrawn never
-    assert set(events) == {
-        "loda:2026-17-1@grantdigest", "vojvodina:ekologija-2026-1@grantdigest",
-        "eu-ftp:HORIZON-CL5-2027-D3-01-1@grantdigest", "eu-ftp:HORIZON-CL5-2027-D3-01-2@grantdigest",
-        "aggregator:evil-1-1@grantdigest",
-    }
-    stage2 = events["eu-ftp:HORIZON-CL5-2027-D3-01-2@grantdigest"]
-    assert stage2.decoded("DTSTART") == datetime(2027, 9, 15, 15, 0, tzinfo=UTC)
-    assert stage2.decoded("DTSTART").utcoffset().total_seconds() == 0
-    assert "DTEND" not in stage2  # RFC 5545: DTEND must be later than DTSTART; absent = the instant
-    assert str(stage2["SUMMARY"]) == "Deadline: Renewable energy communities, two-stage (stage 2)"
-    assert "15 September 2027 17:00:00 Brussels time" in str(stage2["DESCRIPTION"])
-    lviv = events["loda:2026-17-1@grantdigest"]
-    assert lviv.decoded("DTSTART") == datetime(2026, 12, 15, 16, 0, tzinfo=UTC)
-    assert str(lviv["SUMMARY"]) == "Deadline: Конкурс мікрогрантів для територіальних громад Львівщини"
-    assert str(lviv["URL"]) == "https://loda.gov.ua/news/konkurs-mikrograntiv"
-    assert "https://loda.gov.ua/news/konkurs-mikrograntiv" in str(lviv["DESCRIPTION"])
-    assert "URL" not in events["aggregator:evil-1-1@grantdigest"]
-    novi_sad = events["vojvodina:ekologija-2026-1@grantdigest"]
-    assert novi_sad.decoded("DTSTART") == date(2026, 12, 1)  # a date-only deadline: an all-day event on its day
-    assert "DTSTART;VALUE=DATE:20261201" in data.decode()
-    assert "Deadline: 1 December 2026" in str(novi_sad["DESCRIPTION"])
-    order = [str(e["UID"]) for e in cal.walk("VEVENT")]
-    assert order == ["vojvodina:ekologija-2026-1@grantdigest", "loda:2026-17-1@grantdigest",
-                     "aggregator:evil-1-1@grantdigest", "eu-ftp:HORIZON-CL5-2027-D3-01-1@grantdigest",
-                     "eu-ftp:HORIZON-CL5-2027-D3-01-2@grantdigest"]
-
-
-def test_icalendar_uids_are_stable_across_builds():
-    first = feeds.icalendar(sample_items(), META)
-    again = feeds.icalendar(list(reversed(sample_items())), META)
-    assert first == again
-
-
-# --- CSV -----------------------------------------------------------------------------------------
-
-
-def _csv_rows(data: bytes) -> list[dict[str, str]]:
-    assert data.startswith(b"\xef\xbb\xbf")
-    text = data[3:].decode("utf-8")
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    assert tuple(reader.fieldnames) == feeds.CSV_COLUMNS
-    return list(reader)
-
-
-def test_csv_round_trips_with_bom_crlf_and_stable_columns():
-    data = feeds.csv_export(sample_items())
-    assert data.split(b"\r\n", 1)[0] == b"\xef\xbb\xbf" + ",".join(feeds.CSV_COLUMNS).encode()
-    assert data.endswith(b"\r\n")
-    rows = _csv_rows(data)
-    assert len(rows) == VISIBLE
-    by_uid = {row["uid"]: row for row in rows}
-    lviv = by_uid["loda:2026-17"]
-    assert lviv["title"] == "Конкурс мікрогрантів для територіальних громад Львівщини"
-    assert (lviv["next_deadline"], lviv["deadline_zone"]) == ("2026-12-15 18:00", "Europe/Kyiv")  # as published
-    assert lviv["grant_max"] == "500000" and lviv["currency"] == "UAH"
-    assert lviv["reasons"] == "Covers Lviv oblast; Deadline in 22 days"
-    horizon = by_uid["eu-ftp:HORIZON-CL5-2027-D3-01"]
-    assert horizon["summary"] == "Two-stage call.\nStage 1: short proposal; stage 2: full proposal."
-    assert horizon["deadlines"].count(" | ") == 1 and horizon["final_deadline"] == "2027-09-15 17:00"
-    novi_sad = by_uid["vojvodina:ekologija-2026"]
-    assert (novi_sad["next_deadline"], novi_sad["deadline_zone"]) == ("2026-12-01", "")  # a date: the whole day
-    assert by_uid["vojvodina:kultura-2026"]["deadlines"] == "? (do utroška sredstava)"
-    assert by_uid["eu4business:ta-facility"]["next_deadline"] == ""
-
-
-def test_csv_neutralises_formula_injection():
-    rows = _csv_rows(feeds.csv_export(sample_items()))
-    hostile = next(row for row in rows if row["uid"] == "aggregator:evil-1")
-    assert hostile["summary"].startswith("'=HYPERLINK(")
-    assert hostile["funder"] == "'@SUM(1+1)"
-    assert hostile["programme"] == "'-2+3"
-    assert hostile["deadlines"].startswith("'+stage")
-    assert hostile["url"] == ""
-    for row in rows:
-        assert not any(value.startswith(("=", "+", "-", "@", "\t", "\r")) for value in row.values())
-
-
-def test_csv_semicolon_variant_for_comma_decimal_locales():
-    data = feeds.csv_export(sample_items()[:1], delimiter=";")
-    reader = csv.DictReader(io.StringIO(data[3:].decode("utf-8"), newline=""), delimiter=";")
-    assert next(reader)["uid"] == "loda:2026-17"
-
-
-# --- JSON export ----------------------------------------------------------------------------------
-
-
-def test_json_export_validates_against_its_json_schema():
-    schema = json.loads(feeds.json_schema())
-    Draft202012Validator.check_schema(schema)
-    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert schema["title"] and schema["description"]
-    assert schema["$defs"]["Call"]["properties"]["title"]["description"]
-    doc = json.loads(feeds.json_export(sample_items(), generated=NOW))
-    Draft202012Validator(schema, format_checker=FormatChecker()).validate(doc)
-    assert doc["generated"] == "2026-11-23T09:00:00Z"
-    assert len(doc["calls"]) == VISIBLE
-    originals = {item.call.uid: item.call for item in sample_items()}
-    for entry in doc["calls"]:
-        call = Call.model_validate(entry)
-        if call.uid != "aggregator:evil-1":
-            assert call == originals[call.uid]
-
-
-def test_json_schema_rejects_a_malformed_export():
-    validator = Draft202012Validator(json.loads(feeds.json_schema()))
-    assert not validator.is_valid({"generated": "x", "calls": [{"uid": "a"}]})
-    assert not validator.is_valid({"calls": []})
 
 
 # --- untrusted text ---------------------------------------------------------------------------------
