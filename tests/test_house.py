@@ -113,3 +113,10 @@ def test_no_import_cycle_between_modules():
 
 def test_cli_only_parses_and_prints():
     assert len((ROOT / "digest" / "cli.py").read_text(encoding="utf-8").splitlines()) < 400
+
+
+def test_no_python_file_over_500_lines():
+    long = {str(path.relative_to(ROOT)): n for path in sorted(ROOT.glob("*/**/*.py"))
+            if path.relative_to(ROOT).parts[0] in (*PACKAGES, "tests", "bench")
+            and (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    assert long == {}
