@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
 ENV_CONFIG = "GRANTDIGEST_CONFIG"
 ENV_MIRROR = "GRANTDIGEST_MIRROR"
 ENV_DATABASE = "GRANTDIGEST_DATABASE_URL"
@@ -118,12 +120,53 @@ class Config:
     def enabled_sources(self) -> list[SourceConfig]:
         return [s for s in self.sources.values() if s.enabled]
 
+    @property
+    def site(self) -> SiteSection:
+        """``[site]``, typed: each default stated once (:class:`SiteSection`)."""
+        return _typed(SiteSection, self, "site")
+
+    @property
+    def health(self) -> HealthSection:
+        """``[health]``, typed (:class:`HealthSection`)."""
+        return _typed(HealthSection, self, "health")
+
     def section(self, name: str) -> dict[str, Any]:
         """A top-level table of the file (``email``, ``site``, ``schedule``…), or {}."""
         value = self.raw.get(name, {})
         if not isinstance(value, dict):
             raise ConfigError(f"[{name}] must be a table", self.path)
         return value
+
+
+class SiteSection(BaseModel):
+    """``[site]``: where ``grantdigest build`` publishes and the URL it is served at."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    out: str | None = None
+    """Folder to publish into, relative to the config file (default: DATA_DIR/site)."""
+    base_url: str = "http://localhost:8000/"
+    """Public URL of the published folder (feeds and emails need absolute links)."""
+    theme_feeds: list[str] = Field(default_factory=list)
+    """Theme ids (calls/data/regions.toml) that get feeds of their own."""
+
+
+class HealthSection(BaseModel):
+    """``[health]``: who hears about sources in trouble."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    alert_to: str | None = None
+    """One address mailed after a run when an enabled source is degraded or failing; unset: no alert."""
+
+
+def _typed(model: type[BaseModel], config: Config, name: str):
+    try:
+        return model.model_validate(config.section(name))
+    except ValidationError as error:
+        problem = error.errors()[0]
+        where = ".".join(str(p) for p in problem["loc"])
+        raise ConfigError(f"[{name}] {where}: {problem['msg']}", config.path) from None
 
 
 def find_config_path(explicit: str | os.PathLike | None = None) -> Path | None:

@@ -85,13 +85,13 @@ def publish(job: JobContext, out: str | None = None, base_url: str | None = None
     """Publish the site and the feeds into ``out`` (default: ``[site] out``, else DATA_DIR/site); the build report."""
     from digest import publish as publishing
 
-    site = job.config.section("site")
-    folder = Path(out or site.get("out") or job.config.data_dir / "site")
+    site = job.config.site
+    folder = Path(out or site.out or job.config.data_dir / "site")
     if not folder.is_absolute():
         folder = (job.config.base_dir / folder) if not out else folder.resolve()
-    return publishing.build(job.store, folder, base_url=base_url or site.get("base_url", "http://localhost:8000/"),
+    return publishing.build(job.store, folder, base_url=base_url or site.base_url,
                             regions=configured_regions(job.config), now=now or datetime.now(UTC),
-                            sources=job.config.sources, theme_feeds=site.get("theme_feeds", ()))
+                            sources=job.config.sources, theme_feeds=site.theme_feeds)
 
 
 def write_email_previews(job: JobContext, folder: Path, week: str | None = None, *,
@@ -100,12 +100,11 @@ def write_email_previews(job: JobContext, folder: Path, week: str | None = None,
     from digest import editorial
     from digest.email import EmailRenderer, build_message, write_preview
     from digest.select import select_digest
+    from digest.smtp import EmailSettings
 
-    settings = job.config.section("email")
-    site = job.config.section("site").get("base_url", "http://localhost:8000/")
-    unsubscribe = settings.get("unsubscribe_url", "https://grantdigest.invalid/unsubscribe")
-    sender = settings.get("sender", "grantdigest@grantdigest.invalid")
-    department = settings.get("department", "")
+    settings = EmailSettings.from_config(job.config)
+    site, unsubscribe = settings.site_url, settings.unsubscribe_url
+    sender, department = settings.sender, settings.department
     renderer, now, messages = EmailRenderer(), now or datetime.now(UTC), []
     edits = editorial.controls(job.store)
     for region in configured_regions(job.config).values():
@@ -155,15 +154,16 @@ def alert_editor(job: JobContext, problems: list, now: datetime, progress: Progr
     """Mail the ``[health] alert_to`` address about degraded and failing sources; whether a message went out."""
     from digest.health import alert_message
     from digest.send import SendError, mailer_from_config
+    from digest.smtp import EmailSettings
 
-    recipient = job.config.section("health").get("alert_to")
+    recipient = job.config.health.alert_to
     if not recipient:
         return False
-    sender = job.config.section("email").get("sender", "grantdigest@grantdigest.invalid")
-    message = alert_message(problems, sender=sender, recipient=recipient, now=now)
-    if message is None:
-        return False
     try:
+        message = alert_message(problems, sender=EmailSettings.from_config(job.config).sender, recipient=recipient,
+                                now=now)
+        if message is None:
+            return False
         with mailer_from_config(job.config) as mailer:
             mailer.send(message)
     except (SendError, ConfigError, OSError) as exc:
@@ -221,7 +221,7 @@ def main_job(job: JobContext, progress: Progress, *, log_level: str = "WARNING",
     with progress.stage("prepare the emails"):
         written = write_email_previews(job, previews, now=now)
         progress.say(f"{len(written)} email preview files written to {previews}")
-        if send and job.config.section("email").get("send") is True:
+        if send and _sending(job):
             code = send_from_run(job, progress) or code
     with progress.stage("check source health"):
         health = source_health(job.store, job.config.enabled_sources(), now or datetime.now(UTC))
@@ -238,3 +238,10 @@ def main_job(job: JobContext, progress: Progress, *, log_level: str = "WARNING",
     progress.finish("sources: " + (", ".join(f"{states.count(s)} {s}" for s in ("ok", "degraded", "failing", "never")
                                              if s in states) or "none enabled"))
     return JobResult(code, report.out, previews, health, report.calls)
+
+
+def _sending(job: JobContext) -> bool:
+    """``[email] send = true``: the job sends the approved digests (else it only writes previews)."""
+    from digest.smtp import EmailSettings
+
+    return EmailSettings.from_config(job.config).send

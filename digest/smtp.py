@@ -134,7 +134,7 @@ class EmailSettings:
             retry_delay=float(numbers["retry_delay"]),
             require_approval=raw.get("require_approval", True),
             send=raw.get("send", False),
-            site_url=config.section("site").get("base_url", "http://localhost:8000/"),
+            site_url=config.site.base_url,
             lock_file=config.data_dir / "send.lock",
         )
 

@@ -105,3 +105,14 @@ def test_repository_config_is_valid():
 
     config = load_config(Path(__file__).parents[1] / "grantdigest.toml")
     assert config.source("eu-ftp").enabled
+
+
+def test_site_and_health_sections_are_typed_with_their_defaults_stated_once(tmp_path):
+    path = tmp_path / "grantdigest.toml"
+    path.write_text('[site]\nout = "public"\n[health]\nalert_to = "editor@example.org"\n', encoding="utf-8")
+    config = load_config(path)
+    assert (config.site.out, config.site.base_url, config.site.theme_feeds) == ("public", "http://localhost:8000/", [])
+    assert config.health.alert_to == "editor@example.org"
+    path.write_text('[site]\nbase_ulr = "https://grants.example.org/"\n', encoding="utf-8")  # a typo is an error
+    with pytest.raises(ConfigError, match=r"\[site\] base_ulr"):
+        _ = load_config(path).site
