@@ -1,8 +1,8 @@
 """``grantdigest demo``: the whole product, offline, in one command.
 
-The main job (:func:`digest.job.main_job`) runs against a bundled snapshot of a
-handful of sources (``digest/demo_mirror/<slug>/``, copies of the recorded
-responses in ``tests/fixtures/<slug>/mirror``), served by a
+The main job (:func:`digest.job.main_job`) runs against the fixtures of a
+handful of sources (``tests/fixtures/<slug>/mirror``, the pages each source's own
+test replays, so the demo and the tests never drift apart), served by a
 :class:`calls.replay.ReplayServer` on 127.0.0.1 that the demo starts and stops.
 Everything it writes stays in one folder: a generated config, a scratch SQLite
 database, the site with its feeds, and the email previews. The user's own
@@ -21,7 +21,6 @@ import json
 import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from importlib.resources import files
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -32,6 +31,8 @@ DEMO_SOURCES = (
     "eu-ftp", "grants-gov", "interreg-next-pl-ua", "house-of-europe", "irf", "euinfo-rs", "vojvodina-region",
 )
 """EU and US portals, an Interreg programme site, Ukrainian donors, Serbian regional and EU-info sites."""
+FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
+"""Where every source's recorded pages live (tests/test_fixtures.py replays them)."""
 DEMO_NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 """The instant the demo shows: Monday of ISO week 2026-W48, the week the snapshot was recorded."""
 CRAWLED_AT = DEMO_NOW - timedelta(hours=1)
@@ -73,14 +74,13 @@ class DemoLayout:
 
 
 def mirror_trees() -> list[Path]:
-    """The bundled fixture trees, one per demo source."""
-    root = Path(str(files("digest") / "demo_mirror"))
-    trees = [root / slug for slug in DEMO_SOURCES]
+    """The demo sources' fixture trees, ``tests/fixtures/<slug>/mirror`` of this checkout (the sources' own tests)."""
+    root = FIXTURES
+    trees = [root / slug / "mirror" for slug in DEMO_SOURCES]
     missing = [str(t) for t in trees if not t.is_dir()]
     if missing:
-        raise DemoError(
-            f"the demo's bundled mirror is incomplete (missing {', '.join(missing)}); reinstall grantdigest"
-        )
+        raise DemoError(f"the demo replays the repository's source fixtures and {', '.join(missing)} is missing: "
+                        "run it from a checkout (pip install -e .)")
     return trees
 
 
