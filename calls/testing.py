@@ -2,7 +2,7 @@
 
 :func:`crawl_fixtures` writes a config that points the store at a given
 database and the mirror at a :class:`calls.replay.ReplayServer`, then runs
-``python -m spiders.crawl`` in a child process — the real Scrapy engine and
+``python -m pipelines.run`` in a child process — the real Scrapy engine and
 downloader, the same path ``grantdigest crawl`` takes.
 """
 
@@ -50,6 +50,6 @@ def write_config(directory: Path, *, database_url: str | None = None, extra: str
 
 def crawl_fixtures(config_path: Path, mirror: str, *slugs: str, timeout: float = 120) -> CrawlResult:
     """Crawl ``slugs`` through ``mirror`` with the config at ``config_path``; the child's log is returned."""
-    command = [sys.executable, "-m", "spiders.crawl", "--config", str(config_path), "--mirror", mirror, *slugs]
+    command = [sys.executable, "-m", "pipelines.run", "--config", str(config_path), "--mirror", mirror, *slugs]
     done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
     return CrawlResult(done.returncode, done.stdout + done.stderr, config_path)

@@ -58,11 +58,11 @@ class JobResult:
 
 def run_crawl(job: JobContext, slugs: Iterable[str], log_level: str = "WARNING", *, database_url: str | None = None,
               no_cache: bool = False) -> int:
-    """Start ``python -m spiders.crawl`` for ``slugs`` (every enabled source when empty); its exit status.
+    """Start ``python -m pipelines.run`` for ``slugs`` (every enabled source when empty); its exit status.
 
     ``database_url`` sends the crawl to another database (probes); ``no_cache`` bypasses the HTTP cache.
     """
-    command = [sys.executable, "-m", "spiders.crawl"]
+    command = [sys.executable, "-m", "pipelines.run"]
     if job.config.path:
         command += ["--config", str(job.config.path)]
     if job.mirror or job.config.mirror:

@@ -111,10 +111,10 @@ def read_schedule(config: Config) -> Schedule:
 
 
 def crawl_job(config_path: str | None) -> int:
-    """Crawl (then merge and classify) in a child process: ``python -m spiders.crawl``."""
+    """Crawl (then merge and classify) in a child process: ``python -m pipelines.run``."""
     config = load_config(config_path)
     schedule = read_schedule(config)
-    command = [sys.executable, "-m", "spiders.crawl", "--log-level", "WARNING"]
+    command = [sys.executable, "-m", "pipelines.run", "--log-level", "WARNING"]
     if config_path:
         command += ["--config", config_path]
     command += list(schedule.sources)

@@ -1,9 +1,10 @@
 """Run spiders in this process: ``python -m spiders.crawl [--config P] [--mirror URL] [SLUG…]``.
 
-``grantdigest crawl`` and the scheduler start this module in a child process,
-because Twisted's reactor cannot be restarted within one process.
-All named sources crawl concurrently in one reactor; one failing source
-never stops the others.
+Crawling only: the items go through the Scrapy pipelines into the store. ``grantdigest crawl``
+and the scheduler start :mod:`pipelines.run` in a child process instead (Twisted's reactor
+cannot be restarted within one process), which crawls through :func:`run` and then merges and
+classifies. All named sources crawl concurrently in one reactor; one failing source never stops
+the others.
 """
 
 from __future__ import annotations
@@ -59,32 +60,22 @@ def run(config: Config, slugs: list[str], *, mirror: str | None = None, log_leve
     for name in names:
         process.crawl(name)
     process.start()
-    consolidate_after_crawl(config)
     return 0
 
 
-def consolidate_after_crawl(config: Config) -> None:
-    """Merge and classify what the crawl stored, so every crawl leaves the digest view current."""
-    from calls.store import Store
-    from pipelines.consolidate import consolidate_configured
-
-    store = Store.open(config.database_url)
-    try:
-        result = consolidate_configured(config, store)
-    finally:
-        store.close()
-    print(f"consolidated {result.calls} calls into {result.merged} ({result.withdrawn} withdrawn), "
-          f"{result.classified} classifications", file=sys.stderr)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m spiders.crawl", description=__doc__.splitlines()[0])
+def arguments(argv: list[str] | None, prog: str = "python -m spiders.crawl") -> argparse.Namespace:
+    """The command line of a crawl (this module's and :mod:`pipelines.run`'s)."""
+    parser = argparse.ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     parser.add_argument("--config")
     parser.add_argument("--mirror")
     parser.add_argument("--log-level")
     parser.add_argument("--no-cache", action="store_true", help="bypass the HTTP cache (probes)")
     parser.add_argument("slugs", nargs="*")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = arguments(argv)
     config = load_config(args.config, mirror=args.mirror)
     return run(config, args.slugs, mirror=args.mirror, log_level=args.log_level, no_cache=args.no_cache)
 

@@ -120,3 +120,10 @@ def test_no_python_file_over_500_lines():
             if path.relative_to(ROOT).parts[0] in (*PACKAGES, "tests", "bench")
             and (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
     assert long == {}
+
+
+def test_the_spiders_crawl_entry_point_only_crawls():
+    """Merging and classifying after a crawl is pipelines.run's; spiders.crawl imports no later stage."""
+    edges = imports(modules())
+    assert not {t for t in edges["spiders.crawl"] if t.startswith(("pipelines.", "digest."))}
+    assert {"spiders.crawl", "pipelines.consolidate"} <= edges["pipelines.run"]
