@@ -18,7 +18,7 @@ from babel.support import Translations
 
 from calls import deadlines
 from calls.regions import RegionProfile, default_programme_areas
-from calls.schema import Call, Deadline
+from calls.schema import Call, Deadline, Eligibility, Tier
 from calls.store import StoredClassification, StoredEvent
 from calls.urls import safe_url
 from calls.zones import zone as _zone
@@ -35,9 +35,10 @@ LANGUAGE_NAMES = {"uk": "Українська", "sr-Latn": "Srpski (latinica)", 
 BRUSSELS = "Europe/Brussels"
 DEADLINE_WINDOWS = (7, 30, 90)
 """Options of the calls page's "closes within N days" filter."""
-TIER_LABELS = {"top": "Top match", "relevant": "Relevant", "low": "Low match", "not-eligible": "Not eligible"}
-ELIGIBILITY_LABELS = {"eligible": "Eligible", "likely": "Likely eligible", "unknown": "Eligibility to be checked",
-                      "not-eligible": "Not eligible"}
+TIER_LABELS = {Tier.TOP: "Top match", Tier.RELEVANT: "Relevant", Tier.LOW: "Low match",
+               Tier.NOT_ELIGIBLE: "Not eligible"}
+ELIGIBILITY_LABELS = {Eligibility.ELIGIBLE: "Eligible", Eligibility.LIKELY: "Likely eligible",
+                      Eligibility.UNKNOWN: "Eligibility to be checked", Eligibility.NOT_ELIGIBLE: "Not eligible"}
 EVENT_LABELS = {**CHANGE_LABELS, "new": "new", "vanished": "no longer listed by its source"}
 STATUS_LABELS = {"open": "open", "forthcoming": "forthcoming", "closed": "closed"}
 KIND_LABELS = {"grant": "Grant", "tender": "Tender", "prize": "Prize", "loan": "Loan",
