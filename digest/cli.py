@@ -332,8 +332,8 @@ def demo(out: str, log_level: str) -> None:
     Serves the snapshot on 127.0.0.1 itself and uses a scratch database in --out: your configuration and
     database are not touched. Shows the product as of the week the snapshot was recorded (2026-W48).
     """
-    from calls.replay import ReplayServer
     from digest import demo as demoing
+    from digest.replay import ReplayServer
     from pipelines.consolidate import consolidate_configured
 
     try:

@@ -3,7 +3,7 @@
 The main job (:func:`digest.job.main_job`) runs against the fixtures of a
 handful of sources (``tests/fixtures/<slug>/mirror``, the pages each source's own
 test replays, so the demo and the tests never drift apart), served by a
-:class:`calls.replay.ReplayServer` on 127.0.0.1 that the demo starts and stops.
+:class:`digest.replay.ReplayServer` on 127.0.0.1 that the demo starts and stops.
 Everything it writes stays in one folder: a generated config, a scratch SQLite
 database, the site with its feeds, and the email previews. The user's own
 configuration and database are never opened.
@@ -86,7 +86,7 @@ def mirror_trees() -> list[Path]:
 
 def prepare(out: Path) -> DemoLayout:
     """Create (or reclaim) the demo folder and write its config; the folder must be new, empty or an earlier demo's."""
-    from calls.testing import write_config
+    from digest.offline import write_config
 
     out = out.resolve()
     if out.exists() and not out.is_dir():

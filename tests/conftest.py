@@ -11,8 +11,8 @@ from scrapy.http import Request, TextResponse
 
 from calls import deadlines
 from calls.config import load_config
-from calls.replay import Exchange, ReplayServer, load_tree
 from calls.store import Store
+from digest.replay import Exchange, ReplayServer, load_tree
 
 pytest_plugins = ["browser"]  # headless Chromium fixtures (tests/browser.py)
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -88,7 +88,7 @@ def drive(spider, start_requests, tree: Path) -> list:
     Parse code tested directly (STYLE §2); the real downloader is exercised by
     the crawl tests.
     """
-    from calls.replay import ReplayServer
+    from digest.replay import ReplayServer
 
     server = ReplayServer(tree)  # used for matching only, never started
     items, queue = [], list(start_requests)

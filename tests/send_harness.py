@@ -24,9 +24,9 @@ from test_select import CONFIG, CRAWLED, MIRROR, crawl_at
 
 from calls.config import load_config
 from calls.regions import load_regions
-from calls.replay import ReplayServer
 from calls.store import Store
-from calls.testing import write_config
+from digest.offline import write_config
+from digest.replay import ReplayServer
 from digest.send import Ledger
 
 SECRET = "test-secret-0123456789abcdef"

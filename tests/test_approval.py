@@ -8,9 +8,9 @@ import pytest
 from click.testing import CliRunner
 
 from calls.store import Store
-from calls.testing import write_config
 from digest.approval import Approval, approvals, approve, is_approved
 from digest.cli import cli
+from digest.offline import write_config
 from digest.select import WeekError
 
 AT = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)

@@ -20,9 +20,9 @@ from calls import deadlines
 from calls.config import load_config
 from calls.schema import Call, Status
 from calls.store import Store
-from calls.testing import write_config
 from digest.cli import cli
 from digest.export import CSV_COLUMNS
+from digest.offline import write_config
 
 REPO = Path(__file__).resolve().parents[1]
 KYIV = ZoneInfo("Europe/Kyiv")

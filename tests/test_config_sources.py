@@ -17,10 +17,10 @@ from click.testing import CliRunner
 from conftest import FIXTURES
 
 from calls.config import load_config
-from calls.replay import exchange
 from calls.store import Outcome, Store
-from calls.testing import crawl_fixtures, write_config
 from digest.cli import cli
+from digest.offline import crawl_fixtures, write_config
+from digest.replay import exchange
 
 TREE = FIXTURES / "config-only" / "mirror"
 SOURCES = """

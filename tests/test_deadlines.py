@@ -190,8 +190,8 @@ def _page_language(path, out) -> str | None:
 @pytest.mark.crawl
 @pytest.mark.parametrize("zone", ["Europe/Brussels", "America/New_York"])
 def test_a_date_only_deadline_is_that_date_everywhere(replay, tmp_path, zone):
-    from calls.replay import exchange
-    from calls.testing import crawl_fixtures, write_config
+    from digest.offline import crawl_fixtures, write_config
+    from digest.replay import exchange
 
     server = replay(exchanges=[exchange("https://news.example.org/calls/feed/", FEED_ITEM.encode(),
                                         headers={"Content-Type": "application/rss+xml; charset=utf-8"})])

@@ -23,10 +23,10 @@ from conftest import FIXTURES, crawl_offline, field_value, load_expected
 
 from calls.config import load_config
 from calls.regions import default_programme_areas
-from calls.replay import exchange
 from calls.schema import Status
 from calls.store import Outcome, Store
-from calls.testing import crawl_fixtures, write_config
+from digest.offline import crawl_fixtures, write_config
+from digest.replay import exchange
 from pipelines.normalise import normalise
 from spiders.announcements import classify_post, text_facts
 

@@ -175,7 +175,7 @@ def test_notes_appear_in_the_email_escaped_and_in_the_right_language(store):
 @pytest.fixture
 def cli_store(tmp_path):
     from calls.config import load_config
-    from calls.testing import write_config
+    from digest.offline import write_config
 
     config = write_config(tmp_path)
     store = Store.open(load_config(config).database_url)

@@ -14,15 +14,15 @@ from markupsafe import escape
 from test_select import CONFIG, CRAWLED, ENERGY, IN_WEEK_49, IN_WEEK_52, MIRROR, MUNICIPAL, REGIONS, crawl_at
 
 import digest.email as email_module
-from calls.replay import ReplayServer
 from calls.schema import Call, Deadline, Status
 from calls.store import StoredClassification, StoredEvent
-from calls.testing import write_config
 from calls.urls import safe_url
 from digest.deadlines import say as say_deadline
 from digest.email import EmailRenderer, build_message, write_preview
 from digest.i18n import translations
+from digest.offline import write_config
 from digest.reasons import say
+from digest.replay import ReplayServer
 from digest.select import Digest, DigestEntry, select_digest, week_bounds
 
 SITE = "https://grants.example.gov/vojvodina/"

@@ -16,9 +16,9 @@ import pytest
 from conftest import FIXTURES, field_value, load_expected
 
 from calls.config import load_config
-from calls.replay import ReplayServer
 from calls.store import Store
-from calls.testing import crawl_fixtures, write_config
+from digest.offline import crawl_fixtures, write_config
+from digest.replay import ReplayServer
 
 SOURCES = sorted(slug for slug, source in load_config().sources.items() if source.spider != "manual")
 """Every source with pages to fetch (the editor's own file, ``manual``, has tests/test_manual.py)."""

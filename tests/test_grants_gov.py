@@ -13,10 +13,10 @@ from conftest import FIXTURES, drive, load_expected
 from scrapy.http import Request, TextResponse
 
 from calls.config import load_config
-from calls.replay import exchange
 from calls.store import Outcome, Store
-from calls.testing import crawl_fixtures, write_config
 from digest.cli import cli
+from digest.offline import crawl_fixtures, write_config
+from digest.replay import exchange
 from spiders.base import SourceFormatError
 from spiders.grants_gov import (
     DETAIL_URL,

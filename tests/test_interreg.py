@@ -7,7 +7,7 @@ from conftest import FIXTURES, crawl_offline, field_value, load_expected
 
 from calls.config import load_config
 from calls.store import Outcome, Store
-from calls.testing import crawl_fixtures, write_config
+from digest.offline import crawl_fixtures, write_config
 
 PROGRAMMES = [
     "interreg-next-pl-ua", "interreg-next-huskroua", "interreg-next-ro-ua", "interreg-next-bsb", "interreg-danube",

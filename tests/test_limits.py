@@ -242,9 +242,9 @@ FEED = """<?xml version="1.0" encoding="UTF-8"?>
 def test_a_feed_items_limit_reaches_the_store(replay, tmp_path):
     from decimal import Decimal
 
-    from calls.replay import exchange
     from calls.store import Store
-    from calls.testing import crawl_fixtures, write_config
+    from digest.offline import crawl_fixtures, write_config
+    from digest.replay import exchange
 
     server = replay(exchanges=[exchange("https://news.example.org/calls/feed/", FEED.encode(),
                                         headers={"Content-Type": "application/rss+xml; charset=utf-8"})])

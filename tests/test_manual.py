@@ -13,8 +13,8 @@ from conftest import FIXTURES
 
 from calls.config import load_config
 from calls.store import Outcome, Store
-from calls.testing import crawl_fixtures, write_config
 from digest.cli import cli
+from digest.offline import crawl_fixtures, write_config
 
 KYIV = ZoneInfo("Europe/Kyiv")
 

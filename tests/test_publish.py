@@ -9,9 +9,9 @@ from click.testing import CliRunner
 from conftest import FIXTURES
 from defusedxml import ElementTree
 
-from calls.replay import exchange
-from calls.testing import crawl_fixtures, write_config
 from digest.cli import cli
+from digest.offline import crawl_fixtures, write_config
+from digest.replay import exchange
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 

@@ -9,7 +9,7 @@ import urllib.request
 
 import pytest
 
-from calls.replay import exchange, load_tree
+from digest.replay import exchange, load_tree
 
 
 def fetch(url, data=None, headers=None):

@@ -22,8 +22,8 @@ from aiosmtpd.controller import Controller
 from conftest import FIXTURES
 
 from calls.config import load_config
-from calls.replay import ReplayServer, exchange
-from calls.testing import write_config
+from digest.offline import write_config
+from digest.replay import ReplayServer, exchange
 
 SOURCES = ("eu-ftp", "euinfo-rs", "house-of-europe", "vojvodina-region")
 BROKEN = "euinfo-rs"

@@ -75,7 +75,7 @@ def test_a_crawl_far_below_its_median_is_recorded_degraded(tmp_path, replay):
     from conftest import FIXTURES
 
     from calls.config import load_config
-    from calls.testing import crawl_fixtures, write_config
+    from digest.offline import crawl_fixtures, write_config
 
     config = write_config(tmp_path)
     store = Store.open(load_config(config).database_url)

@@ -19,7 +19,7 @@ from conftest import FIXTURES
 
 from calls.config import ConfigError, load_config
 from calls.store import Store
-from calls.testing import write_config
+from digest.offline import write_config
 from digest.schedule import CRAWL_JOB, DIGEST_JOB, JOBSTORE_TABLE, build_scheduler, stop_scheduler
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -17,9 +17,9 @@ from conftest import FIXTURES
 
 from calls.config import load_config
 from calls.regions import load_regions
-from calls.replay import ReplayServer, exchange
 from calls.store import Store, calls_table, events_table, runs_table
-from calls.testing import crawl_fixtures, write_config
+from digest.offline import crawl_fixtures, write_config
+from digest.replay import ReplayServer, exchange
 from digest.select import Digest, DigestEntry, WeekError, iso_week, select_digest, week_bounds
 from pipelines.consolidate import consolidate_configured
 

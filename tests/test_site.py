@@ -300,8 +300,8 @@ def test_slugs_are_stable_and_file_safe():
 def test_grantdigest_build_writes_site_and_feeds_and_reports_counts(tmp_path):
     from click.testing import CliRunner
 
-    from calls.testing import write_config
     from digest.cli import cli
+    from digest.offline import write_config
 
     store = make_store(tmp_path)  # tmp_path/site.db
     config = write_config(tmp_path / "conf", database_url=f"sqlite:///{tmp_path / 'site.db'}")
@@ -327,8 +327,8 @@ def test_grantdigest_build_writes_site_and_feeds_and_reports_counts(tmp_path):
 def test_theme_feeds_come_from_the_site_configuration(tmp_path):
     from click.testing import CliRunner
 
-    from calls.testing import write_config
     from digest.cli import cli
+    from digest.offline import write_config
 
     store = make_store(tmp_path)
     config = write_config(tmp_path / "conf", database_url=f"sqlite:///{tmp_path / 'site.db'}",

@@ -30,8 +30,8 @@ from calls.config import load_config
 from calls.regions import configured_regions
 from calls.schema import Call, Deadline, Status, make_uid
 from calls.store import Outcome, Store
-from calls.testing import write_config
 from digest.cli import cli
+from digest.offline import write_config
 from digest.select import iso_week, select_digest
 from digest.site.slugs import call_slug
 from pipelines.consolidate import consolidate_configured

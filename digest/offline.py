@@ -1,7 +1,7 @@
 """Helpers to run a real crawl against recorded fixtures, for tests, probes and the demo.
 
 :func:`crawl_fixtures` writes a config that points the store at a given
-database and the mirror at a :class:`calls.replay.ReplayServer`, then runs
+database and the mirror at a :class:`digest.replay.ReplayServer`, then runs
 ``python -m pipelines.run`` in a child process — the real Scrapy engine and
 downloader, the same path ``grantdigest crawl`` takes.
 """
