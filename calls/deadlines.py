@@ -77,9 +77,9 @@ def local(deadline: Deadline) -> datetime | None:
     return deadline.at.astimezone(where) if deadline.at and where else None
 
 
-def publisher_today(deadline: Deadline, now: datetime) -> date | None:
-    """The day ``now`` falls on in the deadline publisher's calendar (what days left count from)."""
-    where = publisher_zone(deadline)
+def publisher_today(deadline: Deadline | None, now: datetime) -> date | None:
+    """The day ``now`` falls on in the deadline publisher's calendar (what days left count from); None without one."""
+    where = publisher_zone(deadline) if deadline is not None else None
     return now.astimezone(where).date() if where else None
 
 

@@ -181,7 +181,7 @@ def call_view(entry: DigestEntry, digest: Digest, lang: str, t: Translations, no
     ``lang``."""
     call, zone = entry.call, digest.region.zone
     deadline = deadlines.upcoming(call.deadlines, digest.now)
-    today = deadlines.publisher_today(deadline, digest.now) if deadline else None  # reasons count days as the card does
+    today = deadlines.publisher_today(deadline, digest.now)  # reasons count days as the card does
     updates = [e for e in entry.changes if e.kind in UPDATE_KINDS]
     return CallView(
         title=_clean(call.title) or call.uid,

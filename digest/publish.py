@@ -105,7 +105,7 @@ def build(store: Store, out: Path, *, base_url: str, regions: Mapping[str, Regio
             verdict = next((c for c in classifications.get(call.uid, ()) if c.region == region_id), None)
             if sees(call, verdict, now, excluded=edits.excluded(call, region_id), pinned=call.uid in pins):
                 upcoming = deadlines.upcoming(call.deadlines, now)
-                today = deadlines.publisher_today(upcoming, now) if upcoming else None  # reasons count days as of now
+                today = deadlines.publisher_today(upcoming, now)  # reasons count days as of now
                 chosen.append(_item(call, members, newest, tuple(say(r, language, today) for r in verdict.reasons)))
         scopes[region_id] = chosen
         titles[region_id] = (f"grantdigest: {region.names.get('en', region.id)}", language,

@@ -121,12 +121,6 @@ def week_bounds(week: str, tz: tzinfo | str) -> tuple[datetime, datetime]:
     return (datetime.combine(monday, time(0), zone), datetime.combine(monday + timedelta(days=7), time(0), zone))
 
 
-def upcoming_deadline(call: Call, now: datetime) -> datetime | None:
-    """The instant of the call's earliest parsed deadline at or after ``now``."""
-    deadline = deadlines.upcoming(call.deadlines, now)
-    return deadline.at if deadline else None
-
-
 def select_digest(
     store: Store,
     region: RegionProfile,

@@ -368,7 +368,7 @@ class _Site:
                 "programme": e.programme, "pinned": e.pinned, "score": e.score, "tier": loc.tier(e.tier),
                 "deadline": loc.deadline(e.deadline, (digest.zone,)),
                 "days_left": loc.days_left(e.deadline, digest.now),
-                "reasons": loc.reasons(e.reasons[:3], publisher_today(e.deadline, digest.now) if e.deadline else None),
+                "reasons": loc.reasons(e.reasons[:3], publisher_today(e.deadline, digest.now)),
                 "changes": [loc.event_label(k) for k in e.changes if k != "new"],
             } for e in entries]})
         failed = ", ".join(slug for slug, _ in digest.failed_sources)

@@ -90,7 +90,7 @@ def call_record(call: Call, members: Sequence[str], verdicts: Iterable[StoredCla
                 events: Iterable[StoredEvent], shown_in: Iterable[str], now: datetime) -> CallRecord:
     verdicts = tuple(sorted(verdicts, key=lambda v: (-v.score, v.region)))
     deadline = deadlines.upcoming(call.deadlines, now)
-    today = deadlines.publisher_today(deadline, now) if deadline else None
+    today = deadlines.publisher_today(deadline, now)
     themes = tuple(dict.fromkeys([*call.themes, *(t for v in verdicts for t in v.themes)]))
     return CallRecord(call=call, members=tuple(members), slug=call_slug(call.uid), verdicts=verdicts,
                       shown_in=tuple(shown_in), events=tuple(sorted(events, key=lambda e: (e.at, e.id))),
