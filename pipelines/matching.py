@@ -15,7 +15,7 @@ from functools import lru_cache
 from typing import Any
 
 from calls.folding import fold as fold_one
-from calls.regions import ProgrammeAreas, RegionProfile
+from calls.regions import ProgrammeAreas, RegionProfile, default_programme_areas
 from calls.schema import Call
 from pipelines.limits import Limit, find_limits
 
@@ -168,6 +168,14 @@ def programme_matcher(registry: ProgrammeAreas) -> tuple[Matcher, Mapping[str, s
     """A matcher of the programmes' aliases only, with its alias index (for stages that need no region)."""
     aliases = programme_aliases(registry)
     return Matcher(alias for p in registry.values() for alias in p.aliases), aliases
+
+
+def programme_named(text: str | None) -> str | None:
+    """The shipped programme ``text`` names, in any language ("Трећи позив Interreg IPA програма Мађарска–Србија")."""
+    if not text:
+        return None
+    matcher, aliases = programme_matcher(default_programme_areas())
+    return named_programme(matcher.find(text), aliases)
 
 
 def compile_rules(regions: Iterable[RegionProfile], registry: ProgrammeAreas) -> Compiled:

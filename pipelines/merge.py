@@ -58,7 +58,7 @@ from calls.regions import default_programme_areas
 from calls.schema import Call
 from calls.urls import canonical_url
 from pipelines.blocking import MAX_CANDIDATES, candidate_pairs, signatures
-from pipelines.matching import named_programme, programme_matcher
+from pipelines.matching import programme_named
 from pipelines.merging import authority_of, merge_group
 
 __all__ = ["MAX_CANDIDATES", "MatchReason", "authority_of", "call_id_key", "cluster", "find_duplicates", "fold",
@@ -273,17 +273,16 @@ def _features(call: Call) -> _Features:
 
 def programme_identity(call: Call) -> str | None:
     """The call's programme: its id, else its call-id prefix's, else the one its title names in any language
-    (:func:`pipelines.matching.named_programme`), else its source's own, else the one its summary names."""
+    (:func:`pipelines.matching.programme_named`), else its source's own, else the one its summary names."""
     if call.programme_id:
         return call.programme_id
     areas = default_programme_areas()
-    matcher, aliases = programme_matcher(areas)
     known = areas.by_call_id(call.call_id)
-    named = None if known else named_programme(matcher.find(call.title), aliases)
+    named = None if known else programme_named(call.title)
     known = known or (areas[named] if named else None) or areas.by_source(call.source)
     if known is not None:
         return known.id
-    return named_programme(matcher.find(call.summary), aliases)
+    return programme_named(call.summary)
 
 
 def _repost_edges(calls: Sequence[Call], features: Sequence[_Features]) -> list[_Edge]:

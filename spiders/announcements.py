@@ -22,9 +22,8 @@ from calls.extract.identifiers import call_ids
 from calls.extract.money import find_budget, find_cofinancing, find_grant_range
 from calls.extract.planning import find_planned
 from calls.extract.priority import find_priorities
-from calls.regions import default_programme_areas
 from calls.schema import Status
-from pipelines.matching import named_programme, programme_matcher
+from pipelines.matching import programme_named
 
 
 def _words(*stems: str) -> re.Pattern:
@@ -107,14 +106,6 @@ _DEADLINE_CUE = _words(
 
 def _has_deadline_cue(text: str) -> bool:
     return bool(_DEADLINE_CUE.search(text))
-
-
-def programme_named(title: str) -> str | None:
-    """The programme a post's title names, in any language ("Трећи позив Interreg IPA програма Мађарска–Србија")."""
-    if not title:
-        return None
-    matcher, aliases = programme_matcher(default_programme_areas())
-    return named_programme(matcher.find(title), aliases)
 
 
 def text_facts(
