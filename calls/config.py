@@ -54,6 +54,9 @@ class SourceConfig:
     enabled: bool = True
     verified: bool = True
     """False where the site's structure is only known second-hand (SOURCES.md)."""
+    evidence: str = ""
+    """What the entry's URLs and selectors rest on: a note of ``../shared/captures/`` or a folder of
+    ``../shared/samples/`` (``"captures/16-gurt.md"``), so every guess can be traced and re-checked."""
     languages: tuple[str, ...] = ("en",)
     """BCP 47 tags the source publishes in; the first is the default."""
     timezone: str = "UTC"
@@ -235,7 +238,7 @@ def _catalogue() -> dict[str, Any]:
 
 _SOURCE_FIELDS = {
     "spider", "title", "enabled", "verified", "languages", "language", "timezone",
-    "funder", "programme_id", "authority", "timeout", "retries", "options",
+    "funder", "programme_id", "authority", "timeout", "retries", "options", "evidence",
 }
 
 

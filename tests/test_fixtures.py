@@ -63,3 +63,21 @@ def test_the_fixture_replays_as_expected(stored, slug):
         for field, value in row.items():
             if field != "uid":
                 assert field_value(got[row["uid"]], field) == value, (row["uid"], field)
+
+
+SHARED = FIXTURES.parents[2] / "shared"
+"""``../shared/`` beside the clone, where the evidence notes live (absent on a bare checkout)."""
+
+
+def test_every_source_names_the_evidence_it_rests_on():
+    """A catalogue entry says which capture note or sample its URLs and selectors come from."""
+    config = load_config()
+    assert [slug for slug in SOURCES if not config.sources[slug].evidence.startswith(("captures/", "samples/"))] == []
+
+
+@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared/ (captures and samples) is not beside the clone")
+def test_every_named_evidence_exists():
+    config = load_config()
+    missing = {slug: config.sources[slug].evidence for slug in SOURCES
+               if not (SHARED / config.sources[slug].evidence).exists()}
+    assert missing == {}
