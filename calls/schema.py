@@ -215,6 +215,11 @@ class Call(_Model):
     """ISO 3166-1 alpha-2 codes of countries whose applicants are eligible."""
     eligible_areas: list[str] = Field(default_factory=list)
     """ISO 3166-2 or NUTS codes of eligible sub-national areas."""
+    eligible_nuts: list[str] = Field(default_factory=list)
+    (
+        "NUTS codes (levels 1–3 mixed, ``RS12``, ``HU331``) the publisher lists as the call's eligible regions; "
+        "a code covers the regions below it (``RS1`` covers ``RS12``)."
+    )
     applicant_types: list[str] = Field(default_factory=list)
     (
         "Controlled list: ``local-government``, ``regional-government``, ``ngo``, ``sme``, ``university``, "
@@ -286,11 +291,16 @@ class Call(_Model):
         fresh ``last_seen``) yields the same hash.
         """
         payload = self.model_dump(mode="json", exclude=_BOOKKEEPING)
+        for name in _ADDED_LATER:
+            if not payload[name]:
+                del payload[name]
         blob = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:32]
 
 
 _BOOKKEEPING = {"first_seen", "last_seen", "content_hash", "provenance"}
+_ADDED_LATER = ("eligible_nuts",)
+"""Fields added after calls were first stored: left out of the hash while empty, so upgrading changes no hash."""
 
 
 def make_uid(source: str, native_id: str) -> str:

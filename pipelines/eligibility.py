@@ -1,7 +1,7 @@
 """Eligibility: may a region's applicants apply to a call? The strongest evidence decides.
 
-In order: the call's ``eligible_areas``; a participation limit in its own words
-(:mod:`pipelines.limits`: "participation is limited to legal entities established in
+In order: the call's ``eligible_areas`` and ``eligible_nuts`` (:func:`nuts_verdict`); a participation limit in
+its own words (:mod:`pipelines.limits`: "participation is limited to legal entities established in
 Member States …" beats any association of the country); its ``eligible_countries`` (or the
 country of an ``EuropeAid/…/UA`` reference); its programme (``programme_areas.toml``: is the
 region in the programme area, is the country associated), found by registry id, official
@@ -54,11 +54,13 @@ def eligibility(
     organisations can only be partners (the call's lead applicant must come from elsewhere)."""
     region, country = rules.region, rules.region.country
     own_areas = {a.strip().upper() for a in call.eligible_areas} & region.areas
-    limit = None if own_areas else _limit_verdict(facts.limits, country, programme, now)
+    nuts = nuts_verdict(call, region)
+    listed = own_areas or (nuts is not None and nuts[0] is Eligibility.ELIGIBLE)
+    limit = None if listed else _limit_verdict(facts.limits, country, programme, now)
     if limit is not None and limit.verdict is Eligibility.NOT_ELIGIBLE:
         return limit.verdict, [limit.reason], False
     verdict, reasons = _from_evidence(call, facts, rules, programme, how, now,
-                                      admitted=limit.reason if limit is not None and limit.admits else None)
+                                      admitted=limit.reason if limit is not None and limit.admits else None, nuts=nuts)
     if limit is not None and not limit.admits and _RANK[verdict] >= _RANK[limit.verdict]:
         # The limit caps the verdict; where they agree, its sentence comes first.
         return limit.verdict, [limit.reason] + (reasons[:1] if verdict is limit.verdict else []), limit.partner_only
@@ -138,6 +140,7 @@ def _from_evidence(
     how: str,
     now: datetime,
     admitted: Reason | None,
+    nuts: tuple[Eligibility, Reason] | None = None,
 ) -> tuple[Eligibility, list[str]]:
     region, country = rules.region, rules.region.country
     # 1. The call's own list of areas: the most specific fact there is.
@@ -153,6 +156,9 @@ def _from_evidence(
                 "call is limited to %(areas)s in %(country)s; %(region)s is not among them",
                 areas=tuple(same_country), country=name_of(country), region=name_of(region),
             )]
+
+    if nuts is not None:
+        return nuts[0], [nuts[1]]
 
     # 2. The call's own list of countries (or the country in an EuropeAid reference).
     countries = {c.strip().upper() for c in call.eligible_countries}
@@ -233,6 +239,47 @@ def _from_evidence(
         return Eligibility.UNKNOWN, [Reason("no eligibility information about %(country)s or %(region)s found",
                                             country=name_of(country), region=name_of(region))]
     return _best(evidence)
+
+
+def nuts_verdict(call: Call, region: RegionProfile) -> tuple[Eligibility, Reason] | None:
+    """What the call's eligible NUTS codes say about ``region``, or None when they say nothing about it.
+
+    A code covers the region when it is one of the region's codes, or a NUTS code above or below one of them
+    (``RS1`` and ``RS123`` both touch Vojvodina, ``RS12``), or the country's own code. Codes of the region's
+    country that cover none of its codes exclude it, if the region has NUTS codes to compare (Ukraine has
+    none: its oblasts' codes in such a list cannot be placed, so they decide nothing). A list with no code
+    of the region's country excludes it, unless the call's countries name that country (the list is then
+    silent about it).
+    """
+    codes = list(dict.fromkeys(c.strip().upper() for c in call.eligible_nuts if c.strip()))
+    if not codes:
+        return None
+    country = region.country
+    prefix = _ISO_TO_NUTS.get(country.code, country.code)
+    own = {a for a in region.areas if a.startswith(prefix) and a.isalnum() and len(a) > len(prefix)}
+    covering = [c for c in codes if c in region.areas or c == prefix
+                or (c.isalnum() and any(a.startswith(c) or c.startswith(a) for a in own))]
+    if covering:
+        widest = [c for c in covering if not any(o != c and c.startswith(o) for o in covering)]
+        return Eligibility.ELIGIBLE, Reason("call lists %(areas)s (%(region)s) among eligible areas",
+                                            areas=tuple(widest[:6]), region=name_of(region))
+    same_country = [c for c in codes if c.startswith(prefix)]
+    if same_country:
+        if not own:
+            return None
+        return Eligibility.NOT_ELIGIBLE, Reason(
+            "call is limited to %(areas)s in %(country)s; %(region)s is not among them",
+            areas=tuple(same_country[:8]), country=name_of(country), region=name_of(region))
+    if country.code in {c.strip().upper() for c in call.eligible_countries}:
+        return None
+    elsewhere = sorted({_NUTS_TO_ISO.get(c[:2], c[:2]) for c in codes})
+    shown = ", ".join(elsewhere[:8]) + ("…" if len(elsewhere) > 8 else "")
+    return Eligibility.NOT_ELIGIBLE, Reason("call is open to applicants from %(countries)s, not %(country)s",
+                                            countries=shown, country=name_of(country))
+
+
+_ISO_TO_NUTS = {"GR": "EL", "GB": "UK"}
+_NUTS_TO_ISO = {nuts: iso for iso, nuts in _ISO_TO_NUTS.items()}
 
 
 def _foreign(call: Call, everything: Mapping[str, str], rules: RegionRules, shut_out: set[str]) -> str:

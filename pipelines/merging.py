@@ -58,8 +58,8 @@ EDITOR_SOURCE = "manual"
 _SINGLE_FIELDS = ("call_id", "parent_call_id", "parent_call_title", "funder", "kind", "action_type", "status",
                   "expected_grants")
 _TEXT_FIELDS = ("summary", "eligibility_text")  # only in the merged title's language
-_LIST_FIELDS = ("eligible_countries", "eligible_areas", "applicant_types", "themes", "programme_priorities", "keywords",
-                "cited_call_ids")
+_LIST_FIELDS = ("eligible_countries", "eligible_areas", "eligible_nuts", "applicant_types", "themes",
+                "programme_priorities", "keywords", "cited_call_ids")
 
 
 def merge_group(group: Sequence[Call], authority: Mapping[str, int] | None = None) -> Call:
