@@ -11,8 +11,9 @@ from digest.offline import crawl_fixtures, write_config
 
 PROGRAMMES = [
     "interreg-next-pl-ua", "interreg-next-huskroua", "interreg-next-ro-ua", "interreg-next-bsb", "interreg-danube",
-    "interreg-ipa-husrb", "interreg-ipa-rors", "interreg-ipa-hrrs", "interreg-eu-calls",
+    "interreg-ipa-husrb", "interreg-ipa-rors", "interreg-ipa-hrrs",
 ]
+"""interreg.eu's call index is a code spider with its own tests (tests/test_interreg_eu.py)."""
 CASES = [(slug, row) for slug in PROGRAMMES for row in load_expected(FIXTURES / slug / "expected.json")]
 
 
