@@ -39,7 +39,7 @@ TREE = FIXTURES / "grants-gov" / "mirror"
 API = TREE / "api.grants.gov"
 EXPECTED = load_expected(FIXTURES / "grants-gov" / "expected.json")
 NEW_YORK = ZoneInfo("America/New_York")
-ALL_HITS = ["364210", "364377", "364501", "364620", "364733", "364802"]
+ALL_HITS = ["364210", "364377", "364501", "364620", "364733", "364802", "364955"]
 
 
 def make_spider(**options) -> GrantsGovSpider:
@@ -124,6 +124,20 @@ def test_forecast_has_an_estimated_deadline_after_dst_starts(parsed):
     assert [(d.label, d.at.utcoffset().total_seconds() / 3600) for d in call.deadlines] == [("estimated", -4)]
 
 
+def test_an_embassy_notice_is_read_as_the_mission_publishes_it(parsed):
+    """Embassy Kyiv numbers its notices "PAS UKRAINE <year> <n>" (captures/22): kept verbatim, agency from the code."""
+    call = parsed["grants-gov:364955"]
+    assert (call.call_id, call.funder, call.status.value) == ("PAS UKRAINE 2027 002", "U.S. Mission to Ukraine", "open")
+    # A rolling annual program statement: no closing date in the hit, no due date in the details.
+    assert call.deadlines == []
+    assert call.eligible_countries == ["UA"]
+
+
+def test_the_catalogue_queries_the_two_missions_recorded_in_the_capture():
+    options = load_config().source("grants-gov").options
+    assert (options["agencies"], options["oppStatuses"]) == ("DOS-UKR|DOS-SRB", "forecasted|posted")
+
+
 def test_failed_details_keep_the_search_hit(parsed):
     call = parsed["grants-gov:364501"]
     assert (call.call_id, call.funder, call.status.value) == ("PDS-BEL-FY27-002", "U.S. Mission to Serbia", "open")
@@ -171,7 +185,7 @@ def search_requests(spider: GrantsGovSpider, page: dict) -> list[int]:
 
 
 def test_pagination_follows_hit_count():
-    assert search_requests(make_spider(), page_json("search2-page1.json")) == [3]
+    assert search_requests(make_spider(), page_json("search2-page1.json")) == [3, 6]
 
 
 def test_pagination_is_capped_by_max_pages():
@@ -357,12 +371,12 @@ def test_crawl_then_export_json(replay, gg_config):
     assert {r.path for r in posts} == {"/api.grants.gov/v1/api/search2", "/api.grants.gov/v1/api/fetchOpportunity"}
     assert all(r.headers.get("Content-Type") == "application/json" for r in posts)
     bodies = [json.loads(r.body) for r in posts]
-    assert sorted(b["startRecordNum"] for b in bodies if "startRecordNum" in b) == [0, 3]
+    assert sorted(b["startRecordNum"] for b in bodies if "startRecordNum" in b) == [0, 3, 6]
     assert {str(b["opportunityId"]) for b in bodies if "opportunityId" in b} == set(ALL_HITS)
     assert all(r.headers.get("User-Agent", "").startswith("grantdigest/") for r in server.received)
 
     run = Store.open(load_config(gg_config).database_url).last_runs()["grants-gov"]
-    assert (run.items, run.stats["grants_gov/not_foreign"]) == (4, 2)
+    assert (run.items, run.stats["grants_gov/not_foreign"]) == (5, 2)
     # The detail answering 500 was retried, then given up on: its call is kept from the
     # search hit, and the run says it was degraded by that error.
     assert run.stats["grants_gov/details_failed"] == 1
@@ -379,7 +393,7 @@ def test_failing_search_is_recorded_and_loses_nothing(replay, tmp_path, kind):
     assert crawl_fixtures(config, good.url, "grants-gov").returncode == 0
     store = Store.open(load_config(config).database_url)
     stored_before = {c.uid: c for c in store.iter_calls()}
-    assert len(stored_before) == 4
+    assert len(stored_before) == 5
 
     if kind == "500":
         broken = exchange(SEARCH_URL, "Internal Server Error", method="POST", status=500)
