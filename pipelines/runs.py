@@ -14,6 +14,7 @@ from statistics import median
 from typing import Any
 
 from calls.store import Outcome, Store
+from pipelines import causes
 from pipelines.store import crawl_clock, crawler_store
 
 ERRORS = "grantdigest/errors"
@@ -63,14 +64,20 @@ def judge(
     items = stats.get("item_scraped_count", 0)
     errors = stats.get(ERRORS, 0)
     invalid = stats.get("grantdigest/invalid", 0)
+    cause = causes.reason(stats)
     if finish_reason != "finished":
-        return Outcome.FAILED, f"crawl ended early: {finish_reason}"
+        return Outcome.FAILED, f"crawl ended early: {finish_reason}" + (f"; {cause[1]}" if cause else "")
     if items == 0:
+        if cause and cause[0].fails:
+            return Outcome.FAILED, cause[1]
         if errors:
             return Outcome.FAILED, f"no calls, {errors} error(s): {_first_error(stats)}"
+        quiet = cause[1] if cause else _nothing_kept(stats)
         if history and history[0]:
-            return Outcome.FAILED, f"no calls found; the last successful run found {history[0]}"
-        return Outcome.DEGRADED, "no calls found"
+            return Outcome.FAILED, f"{quiet}; the last successful run found {history[0]}"
+        return Outcome.DEGRADED, quiet
+    if cause and cause[0].fails:
+        return Outcome.DEGRADED, f"{items} call(s) found, but {cause[1]}"
     if errors:
         return Outcome.DEGRADED, f"{errors} error(s) while crawling: {_first_error(stats)}"
     if invalid and invalid > INVALID_RATIO * (items + invalid):
@@ -81,6 +88,18 @@ def judge(
             f"only {items} call(s) found; the median of the last {min(len(history), MEDIAN_RUNS)} "
             f"successful runs is {usual:g}")
     return Outcome.OK, None
+
+
+def _nothing_kept(stats: dict[str, Any]) -> str:
+    """Why a run that read its pages without failing kept no call: filtered out, not calls, or nothing listed."""
+    filtered = stats.get("listing/filtered_out", 0)
+    not_calls = stats.get("posts/not_a_call", 0) + stats.get("posts/untitled", 0)
+    if filtered or not_calls:
+        parts = [f"{filtered} left out by the item filter"] if filtered else []
+        parts += [f"{not_calls} not read as a call"] if not_calls else []
+        return (f"no calls kept: the list was read, {filtered + not_calls} item(s), " + ", ".join(parts)
+                + f" — {causes.KINDS['filtered'].advice}")
+    return "no calls found"
 
 
 def usual_items(history: Sequence[int]) -> float | None:
@@ -100,7 +119,8 @@ def _history(previous_items: int | Sequence[int] | None) -> list[int]:
 def _first_error(stats: dict[str, Any]) -> str:
     statuses = sorted(k.rsplit("/", 1)[-1] for k in stats if k.startswith("downloader/response_status_count/5"))
     exceptions = sorted(
-        k.rsplit("/", 1)[-1] for k in stats if k.startswith(("spider_exceptions/", "downloader/exception_type_count/"))
+        k.rsplit("/", 1)[-1] for k in stats
+        if k.startswith(("spider_exceptions/", "downloader/exception_type_count/")) and not k.endswith("/count")
     )
     parts = []
     if statuses:

@@ -9,6 +9,7 @@ import scrapy
 
 from calls.config import Config, SourceConfig, load_config
 from calls.schema import Call, make_uid
+from pipelines import causes
 
 
 class SourceFormatError(Exception):
@@ -66,6 +67,12 @@ class SourceSpider(scrapy.Spider):
         if crawler is not None and crawler.stats is not None:
             crawler.stats.inc_value(key, n)
 
+    def cause(self, kind: str, detail: str) -> None:
+        """Record a named failure cause (:mod:`pipelines.causes`) for this run (a no-op outside a crawl)."""
+        crawler = getattr(self, "crawler", None)
+        if crawler is not None and crawler.stats is not None:
+            causes.record(crawler.stats, kind, detail)
+
     def make_call(self, native_id: str, **fields: Any) -> Call:
         """A :class:`Call` of this source with its defaults (language, funder, programme) filled in."""
         fields.setdefault("language", self.source.languages[0] if self.source.languages else None)
@@ -79,3 +86,4 @@ class SourceSpider(scrapy.Spider):
         spider = cls(**kwargs)
         spider.source = source
         return spider
+

@@ -55,6 +55,8 @@ class FeedSpider(PostSpider):
                 raise SourceFormatError("not a readable feed", response.url, parsed.get("bozo_exception"))
         if not parsed.get("version") and not parsed.entries:
             raise SourceFormatError("not an RSS or Atom feed", response.url, response.text[:120])
+        if not parsed.entries:
+            self.cause("empty_feed", f"the feed at {response.url} holds no entries")
         for entry in parsed.entries:
             call = self.entry_call(entry, response.url)
             if call is not None:

@@ -16,6 +16,13 @@ from scrapy.http import Response
 from calls.config import load_config
 
 _META = "mirror_scheme"
+ORIGINAL = "mirror_original"
+"""Request meta: the URL a mirrored request stands for."""
+
+
+def original_url(request: Request) -> str:
+    """The URL the request stands for, whether or not it goes through the mirror."""
+    return request.meta.get(ORIGINAL, request.url)
 
 
 def to_mirror(mirror: str, url: str) -> str:
@@ -47,7 +54,7 @@ class MirrorMiddleware:
         scheme = urlsplit(request.url).scheme
         if not self.mirror or scheme not in ("http", "https") or request.url.startswith(self.mirror + "/"):
             return None  # file: and data: URLs are local already
-        meta = {**request.meta, _META: scheme, "dont_obey_robotstxt": True}
+        meta = {**request.meta, _META: scheme, ORIGINAL: request.url, "dont_obey_robotstxt": True}
         return request.replace(url=to_mirror(self.mirror, request.url), meta=meta, dont_filter=True)
 
     def process_response(self, request: Request, response: Response) -> Response:

@@ -37,8 +37,16 @@ HTTPCACHE_STORAGE = "scrapy.extensions.httpcache.FilesystemCacheStorage"
 HTTPCACHE_IGNORE_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 
 DOWNLOADER_MIDDLEWARES = {
+    # Outermost: sees each request's final outcome, after retries and redirects (spiders.causes).
+    "spiders.causes.FailureCauses": 50,
+    # Just inside the redirect middleware (600), which drops a request past REDIRECT_MAX_TIMES unseen.
+    "spiders.causes.RedirectLoops": 610,
     # After robots.txt (100) so robots rules are checked on the original URL.
     "spiders.mirror.MirrorMiddleware": 120,
+}
+
+SPIDER_MIDDLEWARES = {
+    "spiders.causes.FormatCauses": 50,
 }
 
 ITEM_PIPELINES = {

@@ -127,7 +127,9 @@ def test_redesigned_page_fails_loudly(crawled, replay, config):
     result = crawl_fixtures(config, redesigned.url, "vojvodina-konkursi")
     assert result.returncode == 0
     run = crawled.last_runs()["vojvodina-konkursi"]
-    assert run.outcome == Outcome.FAILED and "SourceFormatError" in run.reason
+    assert run.outcome == Outcome.FAILED
+    assert run.reason.startswith("structure changed: list selector 'div.konkurs' matched nothing at "
+                                 "https://konkursi.example.rs/konkursi/")
     assert "matched nothing" in result.log
     assert crawled.count_calls(source="vojvodina-konkursi") == 1  # what was stored stays
 
