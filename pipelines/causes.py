@@ -31,14 +31,14 @@ KINDS = {k.name: k for k in (
     Kind("timeout", True, "the site is slow or unreachable; raise the source's timeout if it is only slow"),
     Kind("tls", True, "the site's certificate or TLS setup is broken"),
     Kind("aborted", True, "the connection was cut before the page was whole"),
-    Kind("http", True, "a wrong URL (404) or a blocked client (403): check the entry against the site"),
+    Kind("http", True, "the server refused the page"),
     Kind("challenge", True, "an anti-bot page needs a browser; reach the source another way (feed, REST, sitemap)"),
     Kind("robots", True, "the site's robots.txt disallows this page; ask the owner or drop the source"),
     Kind("redirect_loop", True, "the site redirects in circles"),
     Kind("blocked_scheme", True, "only http and https are fetched"),
     Kind("format", True, "the site or API changed shape: the entry's selectors or the spider need updating"),
-    Kind("filtered", False, "the list was read, but nothing on it passed the source's filter"),
-    Kind("empty_feed", False, "the feed is valid but holds no entries"),
+    Kind("filtered", False, "a quiet list, or the site's wording changed: check the source's filter"),
+    Kind("empty_feed", False, "a quiet feed, or it is no longer the one the site updates"),
 )}
 ORDER = tuple(KINDS)
 """The cause reported first when several are recorded: the most basic failure explains the others."""
@@ -60,10 +60,25 @@ def recorded(stats: dict[str, Any]) -> list[tuple[Kind, int, str]]:
     return out
 
 
+HTTP_ADVICE = {
+    "404": "the page is gone: find where the site moved it and update the entry",
+    "410": "the page is gone: find where the site moved it and update the entry",
+    "401": "the page needs a login",
+    "403": "the site refuses this client (blocked, or a login is needed)",
+    "429": "the site asks to slow down: lower the source's rate",
+    "5": "the site's server is failing; usually temporary",
+}
+"""Advice by HTTP status (or its first digit)."""
+
+
 def say(kind: Kind, count: int, detail: str) -> str:
-    """One cause as a reason: "HTTP 404 at https://… (3 page(s)) — a wrong URL …"."""
+    """One cause as a reason: "HTTP 404 at https://… (3 times) — the page is gone: …"."""
     more = f" ({count} times)" if count > 1 else ""
-    return f"{detail}{more} — {kind.advice}" if kind.advice else detail + more
+    advice = kind.advice
+    if kind.name == "http" and detail.startswith("HTTP "):
+        status = detail[5:8]
+        advice = HTTP_ADVICE.get(status) or HTTP_ADVICE.get(status[:1], advice)
+    return f"{detail}{more} — {advice}" if advice else detail + more
 
 
 def reason(stats: dict[str, Any]) -> tuple[Kind, str] | None:

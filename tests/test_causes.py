@@ -1,0 +1,201 @@
+"""A run says what is wrong with a source: each kind of failure crawled for real, beside a healthy source.
+
+Every broken source below is served by the replay server behind the mirror and crawled through Scrapy's
+downloader in one run, with the config-only feed ``hromady-feed`` beside them; each run record must name
+its cause, HTTP errors must fail the source, and the healthy neighbour must keep its calls.
+"""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+from conftest import FIXTURES
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+)
+
+from calls.config import load_config
+from calls.store import Outcome, Store
+from digest.offline import crawl_fixtures, write_config
+from digest.replay import exchange
+from pipelines import causes
+from spiders.causes import network_cause
+
+HEALTHY = FIXTURES / "config-only" / "mirror"
+
+
+def listing(slug: str, url: str, **options: str) -> str:
+    extra = "".join(f'{key} = {value}\n' for key, value in options.items())
+    return f"""
+[sources.{slug}]
+spider = "listing"
+language = "sr-Latn"
+timezone = "Europe/Belgrade"
+retries = 0
+timeout = 2
+[sources.{slug}.options]
+urls = ["{url}"]
+item = "div.konkurs"
+link = "a::attr(href)"
+{extra}[sources.{slug}.options.detail]
+title = "h1"
+body = "div.tekst"
+"""
+
+
+def feed(slug: str, url: str, timeout: float = 2) -> str:
+    return f"""
+[sources.{slug}]
+spider = "feed"
+language = "uk"
+timezone = "Europe/Kyiv"
+retries = 0
+timeout = {timeout}
+[sources.{slug}.options]
+urls = ["{url}"]
+"""
+
+
+HEALTHY_SOURCE = """
+[sources.hromady-feed]
+spider = "feed"
+language = "uk"
+timezone = "Europe/Kyiv"
+[sources.hromady-feed.options]
+urls = ["https://hromady.example.org/category/granty/feed/"]
+"""
+HTML = {"Content-Type": "text/html; charset=utf-8"}
+RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}
+EMPTY_RSS = ('<?xml version="1.0"?><rss version="2.0"><channel><title>Granty</title>'
+             '<link>https://quiet.example.org/</link><description>x</description></channel></rss>')
+LIST_OF_NEWS = ("<html><body><div class='konkurs'><span class='vrsta'>Vest</span><a href='/v/1'>Sajam</a></div>"
+                "<div class='konkurs'><span class='vrsta'>Vest</span><a href='/v/2'>Izložba</a></div></body></html>")
+CHALLENGE = ("<!DOCTYPE html><html><head><title>Just a moment...</title></head><body>"
+             "<script src='/cdn-cgi/challenge-platform/h/b/orchestrate/chl_page/v1'></script></body></html>")
+
+BROKEN = {
+    "gone-list": listing("gone-list", "https://gone.example.rs/konkursi/"),
+    "blocked-list": listing("blocked-list", "https://blocked.example.rs/konkursi/"),
+    "down-feed": feed("down-feed", "https://down.example.org/feed/"),
+    "slow-feed": feed("slow-feed", "https://slow.example.org/feed/", timeout=1),
+    "cut-feed": feed("cut-feed", "https://cut.example.org/feed/"),
+    "robots-list": listing("robots-list", "https://private.example.rs/konkursi/"),
+    "loop-list": listing("loop-list", "https://loop.example.rs/konkursi/"),
+    "quiet-feed": feed("quiet-feed", "https://quiet.example.org/feed/"),
+    "news-list": listing("news-list", "https://news.example.rs/konkursi/",
+                         item_filter='{ selector = "span.vrsta", pattern = "^Konkurs" }'),
+}
+EXCHANGES = [
+    # no exchange for gone.example.rs: the replay server answers 404, as a moved page does
+    exchange("https://blocked.example.rs/konkursi/", CHALLENGE, status=403,
+             headers={**HTML, "cf-mitigated": "challenge"}),
+    exchange("https://down.example.org/feed/", "upstream unavailable", status=503, headers={"Content-Type": "text/plain"}),
+    exchange("https://slow.example.org/feed/", EMPTY_RSS, headers=RSS, delay=4),
+    exchange("https://cut.example.org/feed/", EMPTY_RSS, headers=RSS, abort=True),
+    exchange("https://private.example.rs/robots.txt", "User-agent: *\nDisallow: /konkursi/\n",
+             headers={"Content-Type": "text/plain"}),
+    exchange("https://private.example.rs/konkursi/", LIST_OF_NEWS, headers=HTML),
+    exchange("https://loop.example.rs/konkursi/", "", status=302, headers={"Location": "https://loop.example.rs/konkursi/"}),
+    exchange("https://quiet.example.org/feed/", EMPTY_RSS, headers=RSS),
+    exchange("https://news.example.rs/konkursi/", LIST_OF_NEWS, headers=HTML),
+]
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Every broken source and the healthy feed crawled in one run; the store's last run per source."""
+    from digest.replay import ReplayServer
+
+    folder = tmp_path_factory.mktemp("causes")
+    config = write_config(folder, extra=HEALTHY_SOURCE + "".join(BROKEN.values()))
+    server = ReplayServer(HEALTHY, exchanges=list(EXCHANGES)).start()
+    try:
+        result = crawl_fixtures(config, server.url, "hromady-feed", *BROKEN, timeout=300)
+    finally:
+        server.stop()
+    assert result.returncode == 0, result.log[-3000:]
+    store = Store.open(load_config(config).database_url)
+    yield {**store.last_runs(), "_calls": store.count_calls(source="hromady-feed")}
+    store.close()
+
+
+CASES = {
+    "gone-list": (Outcome.FAILED, "HTTP 404 at https://gone.example.rs/konkursi/"),
+    "blocked-list": (Outcome.FAILED, "Cloudflare anti-bot page (HTTP 403) at https://blocked.example.rs/konkursi/"),
+    "down-feed": (Outcome.FAILED, "HTTP 503 at https://down.example.org/feed/"),
+    "slow-feed": (Outcome.FAILED, "no answer from slow.example.org within 1 s (timed out)"),
+    "cut-feed": (Outcome.FAILED, "connection to cut.example.org aborted"),
+    "robots-list": (Outcome.FAILED, "robots.txt of private.example.rs disallows https://private.example.rs/konkursi/"),
+    "loop-list": (Outcome.FAILED, "redirects, the last at https://loop.example.rs/konkursi/"),
+    "quiet-feed": (Outcome.DEGRADED, "the feed at https://quiet.example.org/feed/ holds no entries"),
+    "news-list": (Outcome.DEGRADED, "no calls kept: the list was read, 2 item(s), 2 left out by the item filter"),
+}
+
+
+@pytest.mark.crawl
+@pytest.mark.parametrize("slug", sorted(CASES))
+def test_each_failure_is_named_in_the_run(runs, slug):
+    outcome, words = CASES[slug]
+    run = runs[slug]
+    assert (run.outcome, words in (run.reason or "")) == (outcome, True), run.reason
+
+
+@pytest.mark.crawl
+def test_a_listing_whose_list_answers_404_is_failing_with_404_in_its_reason(runs):
+    run = runs["gone-list"]
+    assert run.outcome == Outcome.FAILED and "404" in run.reason
+
+
+@pytest.mark.crawl
+def test_the_healthy_neighbour_keeps_its_calls(runs):
+    assert runs["hromady-feed"].outcome != Outcome.FAILED
+    assert runs["_calls"] == 2
+
+
+def test_a_refused_connection_is_named(tmp_path):
+    """Nothing listens on the mirror's port: every source's reason says the connection was refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    config = write_config(tmp_path, extra=feed("down-feed", "https://down.example.org/feed/"))
+    result = crawl_fixtures(config, f"http://127.0.0.1:{closed}", "down-feed", timeout=120)
+    assert result.returncode == 0, result.log[-3000:]
+    store = Store.open(load_config(config).database_url)
+    run = store.last_runs()["down-feed"]
+    store.close()
+    assert run.outcome == Outcome.FAILED and "connection refused by down.example.org" in run.reason
+
+
+@pytest.mark.parametrize(("exc", "kind", "words"), [
+    (CannotResolveHostError("DNS lookup failed: no results for hostname lookup: x.example"), "dns",
+     "cannot resolve host x.example"),
+    (DownloadConnectionRefusedError("Connection was refused by other side"), "refused", "connection refused by x.example"),
+    (DownloadTimeoutError("Getting https://x.example/ took longer than 30 seconds."), "timeout",
+     "no answer from x.example within 30 s"),
+    (DownloadFailedError("[<twisted.python.failure.Failure OpenSSL.SSL.Error: [('SSL routines', '', "
+                         "'certificate verify failed')]>]"), "tls", "TLS error with x.example"),
+    (DownloadFailedError("[<twisted.python.failure.Failure twisted.internet.error.ConnectionLost>]"), "aborted",
+     "connection to x.example aborted"),
+    (IgnoreRequest("Forbidden by robots.txt"), "robots", "robots.txt of x.example disallows https://x.example/a"),
+])
+def test_download_exceptions_are_classified(exc, kind, words):
+    got = network_cause(exc, "https://x.example/a", 30)
+    assert got is not None and got[0] == kind and words in got[1]
+
+
+def test_an_unknown_exception_is_no_named_cause():
+    assert network_cause(ValueError("boom"), "https://x.example/a") is None
+
+
+def test_the_most_basic_cause_is_reported_first_and_others_listed():
+    stats = {"grantdigest/cause/format": 1, "grantdigest/cause/format/first": "structure changed: x",
+             "grantdigest/cause/dns": 2, "grantdigest/cause/dns/first": "cannot resolve host a.example"}
+    kind, text = causes.reason(stats)
+    assert kind.name == "dns"
+    assert text.startswith("cannot resolve host a.example (2 times) — is this machine offline")
+    assert text.endswith("; also: format")
