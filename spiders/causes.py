@@ -117,7 +117,8 @@ class RedirectLoops:
     def process_response(self, request, response):
         redirects = request.meta.get("redirect_times", 0)
         if response.status in (301, 302, 303, 307, 308) and redirects >= self.max_times:
-            record(self.stats, "redirect_loop", f"more than {self.max_times} redirects, the last at {original_url(request)}")
+            last = original_url(request)
+            record(self.stats, "redirect_loop", f"more than {self.max_times} redirects, the last at {last}")
         return response
 
 

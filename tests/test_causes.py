@@ -94,7 +94,8 @@ EXCHANGES = [
     # no exchange for gone.example.rs: the replay server answers 404, as a moved page does
     exchange("https://blocked.example.rs/konkursi/", CHALLENGE, status=403,
              headers={**HTML, "cf-mitigated": "challenge"}),
-    exchange("https://down.example.org/feed/", "upstream unavailable", status=503, headers={"Content-Type": "text/plain"}),
+    exchange("https://down.example.org/feed/", "upstream unavailable", status=503,
+             headers={"Content-Type": "text/plain"}),
     exchange("https://slow.example.org/feed/", EMPTY_RSS, headers=RSS, delay=4),
     exchange("https://cut.example.org/feed/", EMPTY_RSS, headers=RSS, abort=True),
     exchange("https://private.example.rs/robots.txt", "User-agent: *\nDisallow: /konkursi/\n",
@@ -174,7 +175,8 @@ def test_a_refused_connection_is_named(tmp_path):
 @pytest.mark.parametrize(("exc", "kind", "words"), [
     (CannotResolveHostError("DNS lookup failed: no results for hostname lookup: x.example"), "dns",
      "cannot resolve host x.example"),
-    (DownloadConnectionRefusedError("Connection was refused by other side"), "refused", "connection refused by x.example"),
+    (DownloadConnectionRefusedError("Connection was refused by other side"), "refused",
+     "connection refused by x.example"),
     (DownloadTimeoutError("Getting https://x.example/ took longer than 30 seconds."), "timeout",
      "no answer from x.example within 30 s"),
     (DownloadFailedError("[<twisted.python.failure.Failure OpenSSL.SSL.Error: [('SSL routines', '', "
