@@ -14,10 +14,10 @@ from calls.schema import Status, Tier
 from calls.store import Outcome, Run
 from digest import export as exporting
 from digest import job
-from digest import probe as probing
 from digest.cli_context import Context, Stages, pass_ctx, print_runs, table
 from digest.cli_editorial import COMMANDS as editor_commands
 from digest.cli_editorial import new_source
+from digest.cli_sources import COMMANDS as source_commands
 
 __all__ = ["Context", "Stages", "cli", "main"]
 
@@ -38,13 +38,24 @@ def cli(ctx: click.Context, config_path: str | None, mirror: str | None) -> None
 @click.argument("slugs", nargs=-1)
 @click.option("--log-level", default="WARNING", show_default=True,
               type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]), help="Scrapy's log level.")
+@click.option("--replay", "replay_dir", type=click.Path(exists=True, file_okay=False),
+              help="Crawl offline from a capture or fixture folder (its mirror/), served on 127.0.0.1.")
 @pass_ctx
-def crawl(ctx: Context, slugs: tuple[str, ...], log_level: str) -> None:
+def crawl(ctx: Context, slugs: tuple[str, ...], log_level: str, replay_dir: str | None) -> None:
     """Crawl SLUGS (default: every enabled source) into the store.
 
-    Runs Scrapy in a child process; prints each source's run record.
+    Runs Scrapy in a child process; prints each source's run record. With --replay DIR the sites are not
+    contacted: every request is answered from DIR's recorded exchanges (grantdigest capture), 404 otherwise.
     """
-    code, runs = crawl_and_report(ctx, list(slugs), log_level)
+    if replay_dir:
+        from digest.replay import ReplayServer
+
+        folder = Path(replay_dir)
+        with ReplayServer(folder / "mirror" if (folder / "mirror").is_dir() else folder) as server:
+            ctx.mirror = server.url
+            code, runs = crawl_and_report(ctx, list(slugs), log_level)
+    else:
+        code, runs = crawl_and_report(ctx, list(slugs), log_level)
     if code != 0:
         raise SystemExit(code)
     if any(r.outcome == Outcome.FAILED for r in runs):
@@ -106,50 +117,6 @@ def classify(ctx: Context) -> None:
     rows = [(region, *(str(tiers.get(t, 0)) for t in Tier))
             for region, tiers in sorted(result.tiers.items())]
     table(("region", "top", "relevant", "low", "not eligible"), rows)
-
-
-@cli.command()
-@click.argument("slugs", nargs=-1)
-@click.option("--probe", is_flag=True,
-              help="Fetch SLUGS (default: every unverified source) once, live, into a scratch database, "
-                   "and show what was extracted.")
-@click.option("--check", is_flag=True, help="Exit 1 when an enabled source is degraded or failing (for monitoring).")
-@pass_ctx
-def sources(ctx: Context, slugs: tuple[str, ...], probe: bool, check: bool) -> None:
-    """Each source's health: state, last run, calls found against the usual, recent runs, why
-    (or, with --probe, a live check).
-
-    History reads oldest to newest: o ok, d degraded, f failing, . still running. See docs/health.md.
-    """
-    if probe:
-        probe_sources(ctx, list(slugs) or [s.slug for s in ctx.config.sources.values() if not s.verified])
-        return
-    from digest.health import source_health, unhealthy
-
-    wanted = set(slugs)
-    try:
-        for slug in wanted:
-            ctx.config.source(slug)  # an unknown slug is an error, not an empty table
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
-    health = [h for h in source_health(ctx.store, ctx.config.sources, datetime.now(UTC))
-              if not wanted or h.slug in wanted]
-    rows = [(
-        h.slug,
-        "yes" if h.enabled else "no",
-        "yes" if ctx.config.sources[h.slug].verified else "NO",
-        h.state.upper() if h.state in ("degraded", "failing") else h.state,
-        h.last_run.strftime("%Y-%m-%d %H:%M") if h.last_run else "never",
-        next((r.outcome for r in h.history if r.outcome != "running"), "-"),
-        str(h.items) if h.items is not None else "-",
-        f"{h.median_items:g}" if h.median_items is not None else "-",
-        " ".join(r.state[0] if r.state != "never" else "." for r in reversed(h.history)),
-        job.one_line(h.reason) if h.reason and h.state != "never" else "",
-    ) for h in health]
-    table(("source", "enabled", "verified", "health", "last run (UTC)", "outcome", "items", "usual", "history",
-           "reason"), rows)
-    if check and unhealthy(health):
-        raise SystemExit(1)
 
 
 @cli.command()
@@ -294,17 +261,6 @@ def schedule(ctx: Context, log_level: str) -> None:
     run_daemon(str(ctx.config.path) if ctx.config.path else None, log_level=log_level)
 
 
-def probe_sources(ctx: Context, slugs: list[str]) -> None:
-    for slug in slugs:
-        ctx.config.source(slug)  # unknown slugs fail before any fetch
-    folder, database_url = probing.scratch_database()
-    with folder:
-        job.run_crawl(ctx, slugs, "ERROR", database_url=database_url, no_cache=True)
-        for report in probing.reports(database_url, slugs):
-            for line in report.lines():
-                click.echo(line)
-
-
 @cli.command()
 @click.option("--log-level", default="WARNING", type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"]))
 @pass_ctx
@@ -371,7 +327,7 @@ def demo(out: str, log_level: str) -> None:
         raise SystemExit(result.code)
 
 
-for command in (*editor_commands, new_source):
+for command in (*editor_commands, *source_commands, new_source):
     cli.add_command(command)
 
 

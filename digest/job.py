@@ -57,10 +57,11 @@ class JobResult:
 # -- stages -----------------------------------------------------------------------------------
 
 def run_crawl(job: JobContext, slugs: Iterable[str], log_level: str = "WARNING", *, database_url: str | None = None,
-              no_cache: bool = False) -> int:
+              no_cache: bool = False, record: Path | None = None) -> int:
     """Start ``python -m pipelines.run`` for ``slugs`` (every enabled source when empty); its exit status.
 
-    ``database_url`` sends the crawl to another database (probes); ``no_cache`` bypasses the HTTP cache.
+    ``database_url`` sends the crawl to another database (probes); ``no_cache`` bypasses the HTTP cache;
+    ``record`` names a folder that receives every exchange in the replay format (captures).
     """
     command = [sys.executable, "-m", "pipelines.run"]
     if job.config.path:
@@ -70,6 +71,8 @@ def run_crawl(job: JobContext, slugs: Iterable[str], log_level: str = "WARNING",
     command += ["--log-level", log_level]
     if no_cache:
         command.append("--no-cache")
+    if record:
+        command += ["--record", str(record)]
     env = {**os.environ, ENV_DATABASE: database_url} if database_url else None
     return subprocess.run([*command, *slugs], check=False, env=env).returncode
 

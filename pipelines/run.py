@@ -32,7 +32,8 @@ def consolidate_after_crawl(config: Config) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = crawl.arguments(argv, prog="python -m pipelines.run")
     config = load_config(args.config, mirror=args.mirror)
-    code = crawl.run(config, args.slugs, mirror=args.mirror, log_level=args.log_level, no_cache=args.no_cache)
+    code = crawl.run(config, args.slugs, mirror=args.mirror, log_level=args.log_level, no_cache=args.no_cache,
+                     record=args.record)
     if code != UNKNOWN_SOURCE:
         consolidate_after_crawl(config)
     return code

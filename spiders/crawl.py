@@ -43,9 +43,14 @@ def crawl_settings(config: Config, *, mirror: str | None = None) -> Settings:
 
 
 def run(config: Config, slugs: list[str], *, mirror: str | None = None, log_level: str | None = None,
-        no_cache: bool = False) -> int:
-    """Crawl ``slugs`` (all enabled sources when empty); the exit status is 0 when every crawl finished."""
+        no_cache: bool = False, record: str | None = None) -> int:
+    """Crawl ``slugs`` (all enabled sources when empty); the exit status is 0 when every crawl finished.
+
+    ``record`` names a folder where every exchange is written in the replay format (:mod:`spiders.recorder`).
+    """
     settings = crawl_settings(config, mirror=mirror)
+    if record:
+        settings.set("GRANTDIGEST_RECORD", record, priority="cmdline")
     if log_level:
         settings.set("LOG_LEVEL", log_level, priority="cmdline")
     if no_cache:
@@ -70,6 +75,7 @@ def arguments(argv: list[str] | None, prog: str = "python -m spiders.crawl") -> 
     parser.add_argument("--mirror")
     parser.add_argument("--log-level")
     parser.add_argument("--no-cache", action="store_true", help="bypass the HTTP cache (probes)")
+    parser.add_argument("--record", metavar="DIR", help="record every exchange into DIR (captures)")
     parser.add_argument("slugs", nargs="*")
     return parser.parse_args(argv)
 
@@ -77,7 +83,8 @@ def arguments(argv: list[str] | None, prog: str = "python -m spiders.crawl") -> 
 def main(argv: list[str] | None = None) -> int:
     args = arguments(argv)
     config = load_config(args.config, mirror=args.mirror)
-    return run(config, args.slugs, mirror=args.mirror, log_level=args.log_level, no_cache=args.no_cache)
+    return run(config, args.slugs, mirror=args.mirror, log_level=args.log_level, no_cache=args.no_cache,
+               record=args.record)
 
 
 if __name__ == "__main__":

@@ -20,9 +20,19 @@ ORIGINAL = "mirror_original"
 """Request meta: the URL a mirrored request stands for."""
 
 
+_HOPS = "mirror_redirected_from"
+
+
 def original_url(request: Request) -> str:
     """The URL the request stands for, whether or not it goes through the mirror."""
     return request.meta.get(ORIGINAL, request.url)
+
+
+def original_redirects(request: Request) -> list[str]:
+    """The URLs that redirected to this request, oldest first, as the spider asked for them."""
+    if ORIGINAL in request.meta:
+        return list(request.meta.get(_HOPS, []))
+    return list(request.meta.get("redirect_urls", []))
 
 
 def to_mirror(mirror: str, url: str) -> str:
@@ -55,6 +65,8 @@ class MirrorMiddleware:
         if not self.mirror or scheme not in ("http", "https") or request.url.startswith(self.mirror + "/"):
             return None  # file: and data: URLs are local already
         meta = {**request.meta, _META: scheme, ORIGINAL: request.url, "dont_obey_robotstxt": True}
+        if ORIGINAL in request.meta and "redirect_urls" in request.meta:  # a redirect of a mirrored request
+            meta[_HOPS] = [*request.meta.get(_HOPS, []), request.meta[ORIGINAL]]
         return request.replace(url=to_mirror(self.mirror, request.url), meta=meta, dont_filter=True)
 
     def process_response(self, request: Request, response: Response) -> Response:

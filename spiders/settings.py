@@ -16,6 +16,8 @@ SPIDER_LOADER_CLASS = "spiders.loader.SourceSpiderLoader"
 GRANTDIGEST_CONFIG = None
 # Overrides the config file's `mirror` when set (see spiders.mirror).
 MIRROR = None
+# A folder to record every exchange into, in the replay format (grantdigest capture; spiders.recorder).
+GRANTDIGEST_RECORD = None
 
 USER_AGENT = "grantdigest/0.1 (+https://github.com/grantdigest/grantdigest; grant digest for regional administrations)"
 ROBOTSTXT_OBEY = True
@@ -41,6 +43,8 @@ DOWNLOADER_MIDDLEWARES = {
     "spiders.causes.FailureCauses": 50,
     # Just inside the redirect middleware (600), which drops a request past REDIRECT_MAX_TIMES unseen.
     "spiders.causes.RedirectLoops": 610,
+    # Inside decompression (590), so captures keep readable bodies; off unless GRANTDIGEST_RECORD is set.
+    "spiders.recorder.ExchangeRecorder": 580,
     # After robots.txt (100) so robots rules are checked on the original URL.
     "spiders.mirror.MirrorMiddleware": 120,
 }

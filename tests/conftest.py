@@ -9,9 +9,9 @@ import frozen_clock
 import pytest
 from scrapy.http import Request, TextResponse
 
-from calls import deadlines
 from calls.config import load_config
 from calls.store import Store
+from digest.capture import expected_value
 from digest.replay import Exchange, ReplayServer, load_tree
 
 pytest_plugins = ["browser"]  # headless Chromium fixtures (tests/browser.py)
@@ -146,13 +146,8 @@ def crawl_offline(slug: str, config_path=None) -> list:
 
 
 def field_value(call, field: str):
-    """A call's field as JSON, with two shorthands for the first deadline: ``deadline`` as published
-    (``2027-01-29`` for a date, the publisher's clock with offset for a time) and its ``deadline_raw``."""
-    if field == "deadline":
-        return deadlines.iso(call.deadlines[0]) if call.deadlines else None
-    if field == "deadline_raw":
-        return call.deadlines[0].raw if call.deadlines else None
-    return call.model_dump(mode="json")[field]
+    """A call's field as ``expected.json`` states it (one rule with ``grantdigest capture``'s draft)."""
+    return expected_value(call, field)
 
 
 def load_expected(path: Path) -> list[dict]:
