@@ -7,6 +7,7 @@ its cause, HTTP errors must fail the source, and the healthy neighbour must keep
 
 from __future__ import annotations
 
+import json
 import socket
 
 import pytest
@@ -201,3 +202,45 @@ def test_the_most_basic_cause_is_reported_first_and_others_listed():
     assert kind.name == "dns"
     assert text.startswith("cannot resolve host a.example (2 times) — is this machine offline")
     assert text.endswith("; also: format")
+
+
+@pytest.mark.crawl
+def test_the_probe_report_names_cause_counts_and_structure_per_source(tmp_path):
+    from click.testing import CliRunner
+
+    from digest.cli import cli
+    from digest.replay import ReplayServer
+
+    redesigned = """
+[sources.redesigned-list]
+spider = "listing"
+language = "sr-Latn"
+timezone = "Europe/Belgrade"
+retries = 0
+[sources.redesigned-list.options]
+urls = ["https://news.example.rs/konkursi/"]
+item = "article.poziv"
+[sources.redesigned-list.options.detail]
+title = "h1"
+"""
+    config = write_config(tmp_path, extra=HEALTHY_SOURCE + BROKEN["gone-list"] + BROKEN["quiet-feed"] + redesigned)
+    report = tmp_path / "probe.json"
+    with ReplayServer(HEALTHY, exchanges=list(EXCHANGES)) as server:
+        result = CliRunner().invoke(cli, ["--config", str(config), "--mirror", server.url, "sources", "--probe",
+                                          "hromady-feed", "gone-list", "quiet-feed", "redesigned-list",
+                                          "--report", str(report)])
+        markdown = tmp_path / "probe.md"
+        again = CliRunner().invoke(cli, ["--config", str(config), "--mirror", server.url, "sources", "--probe",
+                                         "gone-list", "--report", str(markdown)])
+    assert result.exit_code == 0 and again.exit_code == 0, result.output
+    rows = {r["source"]: r for r in json.loads(report.read_text(encoding="utf-8"))}
+    assert {s: (r["outcome"], r["cause"], r["structure"], r["calls"]) for s, r in rows.items()} == {
+        "hromady-feed": ("ok", "", "matched", 2),
+        "gone-list": ("failed", "http", "not reached", 0),
+        "quiet-feed": ("degraded", "empty_feed", "matched, empty", 0),
+        "redesigned-list": ("failed", "format", "changed", 0),
+    }
+    assert rows["gone-list"]["pages"] >= 1 and "HTTP 404" in rows["gone-list"]["reason"]
+    assert "gone-list: failed, 0 call(s)" in result.output
+    table = markdown.read_text(encoding="utf-8")
+    assert "| gone-list | failed | http | not reached |" in table and "HTTP 404 at https://gone.example.rs" in table
