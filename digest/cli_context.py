@@ -78,6 +78,8 @@ class Stages:
 def print_runs(runs: list[Run]) -> None:
     for line in job.run_lines(runs):
         click.echo(line)
+    for line in job.hints(runs):
+        click.echo(line, err=True)
 
 
 def table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:

@@ -22,6 +22,7 @@ from typing import Protocol
 from calls.config import ENV_DATABASE, Config, ConfigError
 from calls.regions import configured_regions
 from calls.store import Run, Store
+from pipelines.causes import network_down
 
 
 class JobContext(Protocol):
@@ -183,6 +184,15 @@ def run_lines(runs: Iterable[Run]) -> list[str]:
                         for r in sorted(runs, key=lambda r: r.source)])
 
 
+OFFLINE_HINT = ("No source could be reached on the network: is this machine offline? "
+                "`grantdigest demo` shows the whole product offline, on a bundled snapshot.")
+
+
+def hints(runs: Iterable[Run]) -> list[str]:
+    """Lines to print after the run records: the offline hint when every source failed on the network."""
+    return [OFFLINE_HINT] if network_down([r.stats or {} for r in runs]) else []
+
+
 def table_lines(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=False)]
     return ["  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=False)).rstrip()
@@ -215,6 +225,8 @@ def main_job(job: JobContext, progress: Progress, *, log_level: str = "WARNING",
             code, runs = crawl(job, [], log_level)
             for line in run_lines(runs):
                 progress.say(line)
+            for line in hints(runs):
+                progress.say(line, err=True)
             if after_crawl:
                 after_crawl(job)
             progress.say(f"{job.store.count_calls()} calls in the store ({job.config.database_url})")

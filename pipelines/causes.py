@@ -90,3 +90,15 @@ def reason(stats: dict[str, Any]) -> tuple[Kind, str] | None:
     text = say(kind, count, detail)
     others = [f"{k.name} ×{n}" if n > 1 else k.name for k, n, _ in causes[1:]]
     return kind, text + (f"; also: {', '.join(others)}" if others else "")
+
+
+NETWORK = frozenset({"dns", "refused", "timeout", "tls"})
+"""Causes that say the network, not the site, is the problem when every source meets them."""
+
+
+def network_down(stats_of_runs: list[dict[str, Any]]) -> bool:
+    """True when every run (at least one) found nothing and was stopped by a network cause."""
+    def stopped(stats: dict[str, Any]) -> bool:
+        found = reason(stats)
+        return not stats.get("item_scraped_count") and found is not None and found[0].name in NETWORK
+    return bool(stats_of_runs) and all(stopped(s) for s in stats_of_runs)

@@ -244,3 +244,27 @@ title = "h1"
     assert "gone-list: failed, 0 call(s)" in result.output
     table = markdown.read_text(encoding="utf-8")
     assert "| gone-list | failed | http | not reached |" in table and "HTTP 404 at https://gone.example.rs" in table
+
+
+def test_a_crawl_where_every_source_fails_on_the_network_points_to_the_demo(tmp_path):
+    """Nothing listens on the mirror's port (as when the machine is offline): the crawl says so once."""
+    from click.testing import CliRunner
+
+    from digest.cli import cli
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    config = write_config(tmp_path, extra=feed("down-feed", "https://down.example.org/feed/")
+                          + feed("cut-feed", "https://cut.example.org/feed/"))
+    result = CliRunner().invoke(cli, ["--config", str(config), "--mirror", f"http://127.0.0.1:{closed}", "crawl",
+                                      "down-feed", "cut-feed"])
+    assert result.exit_code == 1
+    assert result.output.count("grantdigest demo") == 1 and "is this machine offline?" in result.output
+
+
+def test_one_reachable_source_is_no_offline_hint():
+    offline = {"grantdigest/cause/dns": 1, "grantdigest/cause/dns/first": "cannot resolve host a.example"}
+    assert causes.network_down([offline, offline])
+    assert not causes.network_down([offline, {"item_scraped_count": 3}])
+    assert not causes.network_down([])
