@@ -69,6 +69,11 @@ def challenge(response) -> str | None:
     return None
 
 
+SUPPLEMENTARY = "supplementary"
+"""Request meta: the page only adds to a call the spider keeps anyway (EU topic details), so its absence
+(404, 410) is normal and no cause; a server error or a network failure there still is."""
+
+
 def _ignored(request) -> bool:
     """Requests whose failure is no cause: robots.txt itself (a missing one is normal)."""
     return urlsplit(original_url(request)).path == "/robots.txt"
@@ -90,6 +95,8 @@ class FailureCauses:
         vendor = challenge(response) if response.status in (200, 403, 429, 503) else None
         if vendor:
             record(self.stats, "challenge", f"{vendor} anti-bot page (HTTP {response.status}) at {response.url}")
+        elif response.status in (404, 410) and request.meta.get(SUPPLEMENTARY):
+            self.stats.inc_value("grantdigest/supplementary_missing")
         elif response.status >= 400:
             record(self.stats, "http", f"HTTP {response.status} at {response.url}")
         return response

@@ -126,7 +126,7 @@ class EuFtpSpider(SourceSpider):
                     callback=self.parse_details,
                     errback=self.details_failed,
                     cb_kwargs={"call": call},
-                    meta={"call": call},
+                    meta={"call": call, "supplementary": True},  # its failure keeps the search result
                 )
             else:
                 yield call

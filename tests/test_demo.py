@@ -75,7 +75,8 @@ def test_demo_crawled_every_bundled_source(demo):
         assert store.count_calls() >= 15
     finally:
         store.close()
-    assert "grants-gov: degraded — 1 error(s) while crawling: HTTP 500" in result.stdout
+    assert ("grants-gov: degraded — 2 call(s) found, but HTTP 500 at https://api.grants.gov/v1/api/fetchOpportunity"
+            in result.stdout)
 
 
 @pytest.mark.crawl
