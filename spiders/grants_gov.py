@@ -196,7 +196,7 @@ class GrantsGovSpider(SourceSpider):
             callback=self.parse_detail,
             errback=self.detail_failed,
             cb_kwargs={"hit": hit},
-            meta={"hit": hit},
+            meta={"hit": hit, "supplementary": True},  # a missing detail keeps the hit
         )
 
     # -- parsing -------------------------------------------------------------
