@@ -129,6 +129,11 @@ class Config:
         return _typed(SiteSection, self, "site")
 
     @property
+    def schedule(self) -> ScheduleSection:
+        """``[schedule]``, typed (:class:`ScheduleSection`); digest/schedule.py turns it into triggers."""
+        return _typed(ScheduleSection, self, "schedule")
+
+    @property
     def health(self) -> HealthSection:
         """``[health]``, typed (:class:`HealthSection`)."""
         return _typed(HealthSection, self, "health")
@@ -152,6 +157,25 @@ class SiteSection(BaseModel):
     """Public URL of the published folder (feeds and emails need absolute links)."""
     theme_feeds: list[str] = Field(default_factory=list)
     """Theme ids (calls/data/regions.toml) that get feeds of their own."""
+
+
+class ScheduleSection(BaseModel):
+    """``[schedule]``: when the daemon crawls and publishes (docs/scheduling.md)."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+
+    timezone: str = "Europe/Kyiv"
+    """Zone the cron fields are read in."""
+    crawl: str = "0 6 * * *"
+    """Cron expression of the crawl of every enabled source; "" turns the job off."""
+    digest: str = "0 7 * * mon"
+    """Cron expression of the weekly digest (site, feeds, emails, health alert); "" turns it off."""
+    misfire_grace_time: int = Field(3600, gt=0, strict=True)
+    """Seconds a missed run may still start late."""
+    sources: list[str] = Field(default_factory=list)
+    """Crawl only these slugs (default: every enabled source)."""
+    crawl_timeout: float | None = Field(4 * 3600, gt=0)
+    """Seconds before a hung crawl is killed; unset: never."""
 
 
 class HealthSection(BaseModel):

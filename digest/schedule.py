@@ -49,23 +49,13 @@ log = logging.getLogger("grantdigest.schedule")
 JOBSTORE_TABLE = "apscheduler_jobs"
 CRAWL_JOB = "crawl"
 DIGEST_JOB = "digest"
-DEFAULTS = {
-    "timezone": "Europe/Kyiv",
-    "crawl": "0 6 * * *",
-    "digest": "0 7 * * mon",
-    "misfire_grace_time": 3600,
-    "sources": [],
-    "crawl_timeout": 4 * 3600,
-}
-
-
 class JobFailed(RuntimeError):
     """A scheduled job did not finish its work (the scheduler logs it as an error)."""
 
 
 @dataclass(frozen=True)
 class Schedule:
-    """The ``[schedule]`` table, validated, with the defaults above."""
+    """The ``[schedule]`` table (:class:`calls.config.ScheduleSection`) as the daemon uses it."""
 
     timezone: tzinfo
     triggers: dict[str, CronTrigger | None]
@@ -77,18 +67,13 @@ class Schedule:
 
 def read_schedule(config: Config) -> Schedule:
     """Validate ``config``'s ``[schedule]`` table (ConfigError on an unknown key, zone or cron expression)."""
-    raw = config.section("schedule")
-    unknown = set(raw) - set(DEFAULTS)
-    if unknown:
-        raise ConfigError(f"[schedule]: unknown keys {sorted(unknown)}", config.path)
-    values = {**DEFAULTS, **raw}
+    section = config.schedule
     try:
-        zone = ZoneInfo(values["timezone"])
+        zone = ZoneInfo(section.timezone)
     except (ZoneInfoNotFoundError, ValueError, TypeError):
-        raise ConfigError(f"[schedule]: unknown time zone {values['timezone']!r}", config.path) from None
+        raise ConfigError(f"[schedule]: unknown time zone {section.timezone!r}", config.path) from None
     triggers: dict[str, CronTrigger | None] = {}
-    for job_id in (CRAWL_JOB, DIGEST_JOB):
-        expr = values[job_id]
+    for job_id, expr in ((CRAWL_JOB, section.crawl), (DIGEST_JOB, section.digest)):
         if not expr:
             triggers[job_id] = None
             continue
@@ -96,15 +81,7 @@ def read_schedule(config: Config) -> Schedule:
             triggers[job_id] = CronTrigger.from_crontab(expr, timezone=zone)
         except (ValueError, TypeError, AttributeError) as exc:
             raise ConfigError(f"[schedule] {job_id} = {expr!r}: not a cron expression ({exc})", config.path) from None
-    grace, timeout = values["misfire_grace_time"], values["crawl_timeout"]
-    if not isinstance(grace, int) or grace <= 0:
-        raise ConfigError("[schedule] misfire_grace_time must be a positive number of seconds", config.path)
-    if timeout is not None and (not isinstance(timeout, int | float) or timeout <= 0):
-        raise ConfigError("[schedule] crawl_timeout must be a positive number of seconds", config.path)
-    sources = values["sources"]
-    if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
-        raise ConfigError("[schedule] sources must be a list of source slugs", config.path)
-    return Schedule(zone, triggers, grace, tuple(sources), timeout)
+    return Schedule(zone, triggers, section.misfire_grace_time, tuple(section.sources), section.crawl_timeout)
 
 
 # -- jobs (module-level and called with picklable arguments only) ------------------

@@ -185,7 +185,9 @@ def test_run_missed_beyond_the_grace_time_is_skipped(workdir, stopping):
 
 
 @pytest.mark.parametrize("schedule", ['crawl = "every day"\n', 'timezone = "Mars/Olympus"\n',
-                                      'weekly = "0 7 * * mon"\n', 'sources = "eu-ftp"\n'])
+                                      'weekly = "0 7 * * mon"\n', 'sources = "eu-ftp"\n',
+                                      'misfire_grace_time = "soon"\n', 'misfire_grace_time = 0\n',
+                                      'crawl_timeout = -5\n'])
 def test_bad_schedule_is_a_config_error(workdir, schedule):
     with pytest.raises(ConfigError, match=r"\[schedule\]"):
         build_scheduler(make_config(workdir, schedule), scheduler_class=BackgroundScheduler)
