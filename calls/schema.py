@@ -263,18 +263,6 @@ class Call(_Model):
             raise ValueError(f"currency must be an ISO 4217 code, got {value!r}")
         return value
 
-    @property
-    def next_deadline(self) -> datetime | None:
-        """Earliest parsed deadline, or None."""
-        parsed = [d.at for d in self.deadlines if d.at is not None]
-        return min(parsed) if parsed else None
-
-    @property
-    def final_deadline(self) -> datetime | None:
-        """Latest parsed deadline (the last stage), or None."""
-        parsed = [d.at for d in self.deadlines if d.at is not None]
-        return max(parsed) if parsed else None
-
     def to_json(self) -> str:
         """Serialise to JSON (datetimes ISO 8601 with offset, Decimals as strings)."""
         return self.model_dump_json()

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from calls import reasons
+from calls import deadlines, reasons
 from calls.schema import Call
 from calls.tables import UTCDateTime as UTCDateTime
 from calls.tables import approvals_table as approvals_table
@@ -245,7 +245,7 @@ class Store:
         """
         merged_rows = [
             {"uid": call.uid, "members": json.dumps(members), "status": call.status.value if call.status else None,
-             "next_deadline": call.next_deadline, "document": call.to_json(), "built_at": built_at}
+             "next_deadline": _earliest_at(call), "document": call.to_json(), "built_at": built_at}
             for call, members in merged
         ]
         class_rows = [
@@ -343,7 +343,7 @@ def _row_values(call: Call) -> dict[str, Any]:
         "call_id": call.call_id,
         "title": call.title,
         "status": call.status.value if call.status else None,
-        "next_deadline": call.next_deadline,
+        "next_deadline": _earliest_at(call),
         "content_hash": call.content_hash,
         "first_seen": call.first_seen,
         "last_seen": call.last_seen,
@@ -365,3 +365,9 @@ def _sqlite_pragmas(dbapi_conn, _record) -> None:
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _earliest_at(call: Call):
+    """The instant of the call's earliest parsed deadline (the indexed ``next_deadline`` column), or None."""
+    first = deadlines.earliest(call.deadlines)
+    return first.at if first else None

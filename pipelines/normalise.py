@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from pydantic import ValidationError
 from scrapy.exceptions import DropItem
 
+from calls import deadlines
 from calls.schema import SUMMARY_MAX, Call, Status
 from calls.text import html_to_text, one_line
 from calls.urls import without_tracking
@@ -58,8 +59,8 @@ def normalise(item, now: datetime | None = None) -> Call:
         raise InvalidCall("no-title", call.uid)
     summary = html_to_text(call.summary, SUMMARY_MAX) if call.summary else None
     language = detect_language(f"{title}. {(summary or '')[:500]}") or call.language
-    deadlines = sorted({(d.at, d.raw): d for d in call.deadlines}.values(), key=_deadline_order)
-    update = {"title": title, "summary": summary or None, "language": language, "deadlines": deadlines,
+    ordered = sorted({(d.at, d.raw): d for d in call.deadlines}.values(), key=_deadline_order)
+    update = {"title": title, "summary": summary or None, "language": language, "deadlines": ordered,
               "url": without_tracking(call.url)}
     if call.currency:
         update["currency"] = call.currency.upper()
@@ -78,7 +79,8 @@ def derive_status(call: Call, now: datetime) -> Status | None:
     """Status from the dates: forthcoming before opening, closed after the last deadline, else open."""
     if call.opens_at and now < call.opens_at:
         return Status.FORTHCOMING
-    final = call.final_deadline
+    last = deadlines.latest(call.deadlines)
+    final = last.at if last else None
     if final and now > final:
         return Status.CLOSED
     if final or call.opens_at:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
+from calls import deadlines
 from calls.schema import Call, Deadline, Provenance, Status, make_uid
 
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -84,7 +85,7 @@ def test_next_and_final_deadline():
     d2 = Deadline(at=datetime(2027, 9, 16, 17, tzinfo=KYIV), raw="b")
     unparsed = Deadline(raw="end of spring")
     call = full_call().model_copy(update={"deadlines": [d2, unparsed, d1]})
-    assert call.next_deadline == d1.at and call.final_deadline == d2.at
+    assert deadlines.earliest(call.deadlines) == d1 and deadlines.latest(call.deadlines) == d2
 
 
 def test_uid_helper():
