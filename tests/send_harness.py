@@ -20,13 +20,12 @@ from email.policy import default as default_policy
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import LoginPassword
-from test_select import CONFIG, CRAWLED, MIRROR, crawl_at
+from test_select import CONFIG, CRAWLED, seed_at
 
 from calls.config import load_config
 from calls.regions import load_regions
 from calls.store import Store
 from digest.offline import write_config
-from digest.replay import ReplayServer
 from digest.send import Ledger
 
 SECRET = "test-secret-0123456789abcdef"
@@ -136,14 +135,9 @@ def smtp_fixture():
 
 @pytest.fixture(name="crawled", scope="module")
 def crawled_fixture(tmp_path_factory):
-    """The database file of a crawl first seen on Monday of 2026-W49."""
+    """The database file of the F&TP fixture calls, first seen on Monday of 2026-W49."""
     folder = tmp_path_factory.mktemp("send-crawl")
-    server = ReplayServer(MIRROR).start()
-    try:
-        store = crawl_at(write_config(folder, extra=CONFIG), server, CRAWLED, "eu-ftp")
-    finally:
-        server.stop()
-    store.close()
+    seed_at(write_config(folder, extra=CONFIG), CRAWLED, "eu-ftp").close()
     return folder / "grantdigest.db"
 
 

@@ -11,7 +11,7 @@ from email.policy import default as default_policy
 
 import pytest
 from markupsafe import escape
-from test_select import CONFIG, CRAWLED, ENERGY, IN_WEEK_49, IN_WEEK_52, MIRROR, MUNICIPAL, REGIONS, crawl_at
+from test_select import CONFIG, CRAWLED, ENERGY, IN_WEEK_49, IN_WEEK_52, MUNICIPAL, REGIONS, seed_at
 
 import digest.email as email_module
 from calls.schema import Call, Deadline, Status
@@ -22,7 +22,6 @@ from digest.email import EmailRenderer, build_message, write_preview
 from digest.i18n import translations
 from digest.offline import write_config
 from digest.reasons import say
-from digest.replay import ReplayServer
 from digest.select import Digest, DigestEntry, select_digest, week_bounds
 
 SITE = "https://grants.example.gov/vojvodina/"
@@ -37,12 +36,8 @@ def unsubscribe(who: str) -> str:
 
 @pytest.fixture(scope="module")
 def week49(tmp_path_factory):
-    """The F&TP fixture calls, first crawled on Monday of 2026-W49 (as in test_select)."""
-    server = ReplayServer(MIRROR).start()
-    try:
-        store = crawl_at(write_config(tmp_path_factory.mktemp("email49"), extra=CONFIG), server, CRAWLED, "eu-ftp")
-    finally:
-        server.stop()
+    """The F&TP fixture calls, first seen on Monday of 2026-W49 (as in test_select)."""
+    store = seed_at(write_config(tmp_path_factory.mktemp("email49"), extra=CONFIG), CRAWLED, "eu-ftp")
     yield store
     store.close()
 

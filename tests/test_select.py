@@ -1,8 +1,9 @@
-"""The weekly digest selection, on a real crawl of the F&TP fixtures with the store's clock pinned.
+"""The weekly digest selection, on the F&TP fixture calls seeded into the store as first seen at a chosen instant.
 
-A crawl stamps calls, events and runs with the wall clock; :func:`pin_clock` moves
-what one crawl wrote to a chosen instant, so each test knows which ISO week every
-call was first seen and every change happened in.
+:func:`seed_at` parses a source's fixture pages in-process and stores the calls through the pipelines a
+crawl uses, stamped with a given clock, so each test knows which ISO week every call was first seen in.
+The tests of change over time and of a failing source crawl for real (:func:`crawl_at`): a crawl stamps
+calls, events and runs with the wall clock, and :func:`pin_clock` moves what it wrote to a chosen instant.
 """
 
 from __future__ import annotations
@@ -13,15 +14,18 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
-from conftest import FIXTURES
+from conftest import FIXTURES, crawl_offline
 
 from calls.config import load_config
 from calls.regions import load_regions
-from calls.store import Store, calls_table, events_table, runs_table
+from calls.schema import Call
+from calls.store import Outcome, Store, calls_table, events_table, runs_table
 from digest.offline import crawl_fixtures, write_config
 from digest.replay import ReplayServer, exchange
 from digest.select import Digest, DigestEntry, WeekError, iso_week, select_digest, week_bounds
 from pipelines.consolidate import consolidate_configured
+from pipelines.normalise import normalise
+from pipelines.store import StorePipeline
 
 MIRROR = FIXTURES / "eu-ftp" / "mirror"
 SEARCH_PAGE1 = "https://api.tech.ec.europa.eu/search-api/prod/rest/search?apiKey=SEDIA&pageNumber=1"
@@ -82,6 +86,23 @@ def pin_clock(store: Store, since: datetime, until: datetime, to: datetime) -> N
                 started_at=moved(row.started_at), finished_at=moved(row.finished_at)))
 
 
+def seed_at(config, when: datetime, *slugs: str) -> Store:
+    """Store what each of ``slugs``' fixtures holds, first seen at ``when``, with an ok run; merged and classified
+    as of ``when``. No crawl: the spider parses the recorded pages in-process (conftest.drive), and the calls go
+    through the same normalise and store pipelines as in a crawl."""
+    loaded = load_config(config)
+    store = Store.open(loaded.database_url)
+    pipeline = StorePipeline(store, seen_at=when)
+    for slug in slugs:
+        run = store.start_run(slug, when)
+        calls = [item for item in crawl_offline(slug, config) if isinstance(item, Call)]
+        for call in calls:
+            pipeline.process_item(normalise(call))
+        store.finish_run(run, items=len(calls), invalid=0, errors=0, outcome=Outcome.OK, finished_at=when)
+    consolidate_configured(loaded, store, now=when)
+    return store
+
+
 def crawl_at(config, server: ReplayServer, when: datetime, *slugs: str) -> Store:
     """Crawl ``slugs`` as if at ``when``: pin the clock, then merge and classify as of ``when``."""
     since = datetime.now(UTC) - timedelta(seconds=1)
@@ -95,12 +116,8 @@ def crawl_at(config, server: ReplayServer, when: datetime, *slugs: str) -> Store
 
 @pytest.fixture(scope="module")
 def week49(tmp_path_factory):
-    """The six F&TP calls, first crawled on Monday of 2026-W49."""
-    server = ReplayServer(MIRROR).start()
-    try:
-        store = crawl_at(write_config(tmp_path_factory.mktemp("week49"), extra=CONFIG), server, CRAWLED, "eu-ftp")
-    finally:
-        server.stop()
+    """The six F&TP calls, first seen on Monday of 2026-W49."""
+    store = seed_at(write_config(tmp_path_factory.mktemp("week49"), extra=CONFIG), CRAWLED, "eu-ftp")
     yield store
     store.close()
 
