@@ -2,8 +2,8 @@
 
 Shipped data lives in ``calls/data/regions.toml`` (regions, theme and applicant-type
 vocabularies, country gazetteers, scoring weights) and
-``calls/data/programme_areas.toml`` (which countries and areas each programme
-covers). A department's configuration overrides or adds to both: pass the parsed
+``calls/data/programme_areas.toml`` (the one programme registry: names, F&TP codes, which countries
+and areas each programme covers). A department's configuration overrides or adds to both: pass the parsed
 config (or any dict of the same shape) as ``overrides``. Tables merge key by key,
 lists and scalars replace; ``[regions.<id>] enabled = false`` drops a region and a
 priority weight of 0 drops a theme (``[regions.lviv.priorities.themes] health = 0``).
@@ -154,6 +154,10 @@ class ProgrammeArea:
     """Themes every call of the programme is about (Interreg A: cross-border cooperation)."""
     sources: tuple[str, ...] = ()
     """Source slugs that publish only this programme's calls."""
+    ftp_codes: tuple[str, ...] = ()
+    """F&TP SEDIA ``frameworkProgramme`` codes (numeric strings)."""
+    ftp_abbreviations: tuple[str, ...] = ()
+    """Abbreviations the F&TP prints for it (``HORIZON``, ``DIGITAL``)."""
     uncertain: bool = False
     note: str = ""
     source: str = ""
@@ -185,6 +189,7 @@ class ProgrammeAreas(Mapping[str, ProgrammeArea]):
     def __init__(self, programmes: list[ProgrammeArea]):
         self._by_id = {p.id: p for p in programmes}
         self._by_source = {source: p for p in programmes for source in p.sources}
+        self._by_ftp = {code.upper(): p for p in programmes for code in (*p.ftp_codes, *p.ftp_abbreviations)}
         self._prefixes = sorted(
             ((prefix.upper(), p) for p in programmes for prefix in p.call_id_prefixes),
             key=lambda item: -len(item[0]),
@@ -202,6 +207,10 @@ class ProgrammeAreas(Mapping[str, ProgrammeArea]):
     def by_source(self, source: str) -> ProgrammeArea | None:
         """The programme whose own site the source is (``house-of-europe`` → House of Europe)."""
         return self._by_source.get(source)
+
+    def by_ftp_code(self, code: str | None) -> ProgrammeArea | None:
+        """The programme an F&TP ``frameworkProgramme`` value (code or abbreviation) stands for."""
+        return self._by_ftp.get(code.strip().upper()) if code else None
 
     def by_call_id(self, call_id: str | None) -> ProgrammeArea | None:
         """The programme an official call identifier belongs to (``HORIZON-CL5-…`` → Horizon Europe)."""
@@ -372,7 +381,6 @@ def _uncertain_note(what: str, table: Mapping[str, Any]) -> str:
 
 
 def _programme(pid: str, entry: Mapping[str, Any], groups: Mapping[str, tuple[str, ...]]) -> ProgrammeArea:
-    # [programmes.<id>] tables are shared with calls.registry (ftp_codes, …): other keys are its business.
     countries: set[str] = set()
     for item in entry.get("countries", ()):
         countries.update(groups.get(item, (item,)))
@@ -403,6 +411,8 @@ def _programme(pid: str, entry: Mapping[str, Any], groups: Mapping[str, tuple[st
         call_id_prefixes=tuple(entry.get("call_id_prefixes", ())),
         themes=tuple(entry.get("themes", ())),
         sources=tuple(entry.get("sources", ())),
+        ftp_codes=tuple(str(c) for c in entry.get("ftp_codes", ())),
+        ftp_abbreviations=tuple(entry.get("ftp_abbreviations", ())),
         uncertain=bool(entry.get("uncertain", False)),
         note=entry.get("note", ""),
         source=entry.get("source", ""),
@@ -416,6 +426,18 @@ def overrides_from(config) -> dict[str, Any]:
         for key in ("regions", "themes", "applicant_types", "countries", "weights")
         if key in config.raw
     }
+
+
+def programme_overrides(config) -> dict[str, Any] | None:
+    """The department's ``[programmes]`` and ``[groups]`` tables, shaped like programme_areas.toml (None: none)."""
+    found = {key: config.raw[key] for key in ("programmes", "groups") if key in config.raw}
+    return found or None
+
+
+def configured_programmes(config) -> ProgrammeAreas:
+    """The programme registry in force: the shipped data with the department's ``[programmes]``."""
+    overrides = programme_overrides(config)
+    return load_programme_areas(overrides) if overrides else default_programme_areas()
 
 
 def configured_regions(config) -> dict[str, RegionProfile]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from calls.regions import load_programme_areas, load_regions, overrides_from, weight_table
+from calls.regions import load_programme_areas, load_regions, overrides_from, programme_overrides, weight_table
 from calls.schema import Status
 from calls.store import Store
 from pipelines.classify import Weights, classify_all, default_weights
@@ -68,5 +68,5 @@ def consolidate_configured(config, store: Store, now: datetime | None = None) ->
     """:func:`consolidate` with the configuration's source ranks, regions, programmes and weights."""
     return consolidate(
         store, now=now, authority=config.authority(), regions_overrides=overrides_from(config) or None,
-        programmes_overrides={"programmes": config.raw["programmes"]} if "programmes" in config.raw else None,
+        programmes_overrides=programme_overrides(config),
     )

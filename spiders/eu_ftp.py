@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Iterator
 from datetime import date, datetime, time
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -27,7 +28,7 @@ import scrapy
 from scrapy.http import Response
 
 from calls import deadlines
-from calls.registry import default_registry
+from calls.regions import configured_programmes, default_programme_areas
 from calls.schema import SUMMARY_MAX, Call, Deadline, Status
 from calls.text import html_to_text, one_line
 from spiders.base import SourceFormatError, SourceSpider, json_body
@@ -61,6 +62,12 @@ class EuFtpSpider(SourceSpider):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._seen: set[str] = set()
+
+    @cached_property
+    def programmes(self):
+        """The programme registry (with the department's ``[programmes]``), for the portal's programme codes."""
+        return configured_programmes(self.config) if self.config is not None else default_programme_areas()
+
     async def start(self):
         yield self.search_request(1)
 
@@ -150,7 +157,7 @@ class EuFtpSpider(SourceSpider):
             (budget or {}).get("plannedOpeningDate") or (action or {}).get("plannedOpeningDate")
             or first(md, "startDate")
         )
-        programme = default_registry().by_ftp_code(first(md, "frameworkProgramme"))
+        programme = self.programmes.by_ftp_code(first(md, "frameworkProgramme"))
         updated_raw = latest_change(md)
         return self.make_call(
             native_id,

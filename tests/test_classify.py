@@ -10,7 +10,6 @@ from eval import evaluate
 
 from calls.config import ConfigError
 from calls.regions import default_programme_areas, default_regions, load_programme_areas, load_regions
-from calls.registry import default_registry
 from calls.schema import Call, Deadline, Status
 from pipelines.classify import (
     Classification,
@@ -87,18 +86,30 @@ def test_uncertain_facts_keep_their_marks():
     assert life.status == "not-associated" and life.uncertain
 
 
-def test_programme_ids_match_the_registry():
-    registry, areas = default_registry(), default_programme_areas()
+def test_one_programme_registry_names_the_portal_codes_and_the_areas():
+    areas = default_programme_areas()
     for pid in ("horizon-europe", "digital-europe", "erasmus-plus", "creative-europe", "cerv", "life",
                 "single-market", "eu4health", "cef", "ndici", "eu-external-action"):
-        assert pid in areas and registry.get(pid) is not None, pid
+        assert areas[pid].ftp_codes, pid
     for pid in ("interreg-next-pl-ua", "interreg-next-huskroua", "interreg-next-ro-ua", "interreg-next-bsb",
                 "interreg-danube", "interreg-ipa-husrb", "interreg-ipa-rors", "interreg-ipa-hrrs",
                 "eea-norway-grants", "visegrad-fund", "house-of-europe"):
         assert pid in areas, pid
-    for programme in areas.values():
-        if programme.kind in ("eu", "research") and programme.call_id_prefixes:
-            assert registry.get(programme.id) is not None, f"{programme.id} is not in programmes.toml"
+    assert areas.by_ftp_code("43108390").id == areas.by_ftp_code(" horizon ").id == "horizon-europe"
+    assert areas.by_ftp_code("ERASMUS+").id == "erasmus-plus" and areas.by_ftp_code("nonsense") is None
+    # Programmes known only by their portal code state no participation, so they decide no eligibility.
+    assert areas.by_ftp_code("EUAF").id == "euaf" and not areas["euaf"].says_anything
+
+
+def test_a_department_programme_override_reaches_the_portal_spider_and_the_classifier(tmp_path):
+    from calls.config import load_config
+    from calls.regions import configured_programmes
+
+    path = tmp_path / "grantdigest.toml"
+    path.write_text('[programmes.interreg-next-pl-ua]\nftp_codes = ["99999999"]\n', encoding="utf-8")
+    programmes = configured_programmes(load_config(path))
+    assert programmes.by_ftp_code("99999999").id == "interreg-next-pl-ua"
+    assert programmes["interreg-next-pl-ua"].areas == default_programme_areas()["interreg-next-pl-ua"].areas
 
 
 # The oblast/district × programme matrix of REGIONS.md §1.10 (core areas).
