@@ -137,6 +137,12 @@ def test_black_sea_index_without_call_links_is_a_structure_error():
         list(spider.parse(page))
 
 
+def test_pl_ua_published_at_is_date_gmt_and_the_raw_date_is_warsaw_time(parsed):
+    call = parsed["interreg-next-pl-ua"]["interreg-next-pl-ua:27410"]
+    assert call.published_at.isoformat() == "2023-05-31T08:00:00+00:00"
+    assert call.published_at_raw == "2023-05-31T10:00:00"  # `date`, two hours ahead in summer
+
+
 def test_huskroua_closure_post_closes_the_call_and_its_extension_keeps_both_new_deadlines(parsed):
     calls = parsed["interreg-next-huskroua"]
     closure = calls["interreg-next-huskroua:https://next.huskroua-cbc.eu/?p=4102"]
