@@ -28,9 +28,10 @@ import sqlalchemy as sa
 from calls.store import Store, calls_table, events_table, runs_table
 
 DEMO_SOURCES = (
-    "eu-ftp", "grants-gov", "interreg-next-pl-ua", "house-of-europe", "irf", "euinfo-rs", "vojvodina-region",
+    "eu-ftp", "grants-gov", "interreg-eu-calls", "house-of-europe", "irf", "euinfo-rs", "vojvodina-region",
 )
-"""EU and US portals, an Interreg programme site, Ukrainian donors, Serbian regional and EU-info sites."""
+"""EU and US portals, interreg.eu's index of every Interreg programme's calls, Ukrainian donors, Serbian
+regional and EU-info sites."""
 FIXTURES = Path(__file__).resolve().parent.parent / "tests" / "fixtures"
 """Where every source's recorded pages live (tests/test_fixtures.py replays them)."""
 DEMO_NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

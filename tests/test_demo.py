@@ -94,11 +94,14 @@ def test_demo_site_feeds_and_emails_hold_ukrainian_and_serbian_calls(demo):
 
     previews = out / "email-preview"
     lviv_uk = plain_text(previews / "2026-W48-lviv-uk.eml")
-    assert "Огляд грантів: Львівська область" in lviv_uk and "3rd Call for Proposals for regular projects" in lviv_uk
+    assert "Огляд грантів: Львівська область" in lviv_uk
+    assert "U.S. Embassy Kyiv Public Diplomacy Small Grants" in lviv_uk  # a US mission's call, from Grants.gov
     assert "grants-gov" in lviv_uk  # the notice about the degraded source
     vojvodina_cyrl = plain_text(previews / "2026-W48-vojvodina-sr-Cyrl.eml")
     assert ("Аутономна Покрајина Војводина" in vojvodina_cyrl
             and "Otvoren poziv za projekte prekogranične" in vojvodina_cyrl)
+    # interreg.eu's index: Hungary–Serbia's call reaches Vojvodina, not Lviv (its NUTS list is HU and RS12)
+    assert "Interreg IPA Hungary-Serbia: third call" in vojvodina_cyrl and "Hungary-Serbia: third" not in lviv_uk
     assert (previews / "2026-W48-vojvodina-sr-Latn.html").exists()
 
 
