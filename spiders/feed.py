@@ -8,8 +8,10 @@ Example ``grantdigest.toml`` entry::
     language = "uk"
     timezone = "Europe/Kyiv"
     [sources.prostir.options]
-    urls = ["https://www.prostir.ua/category/grants/feed/"]
+    urls = ["https://www.prostir.ua/?feed=rss2&post_type=grants"]
     filter = "calls"      # or "all" when the feed carries nothing but calls
+    # optional: leave out entries whose url, title or text matches (tenders mixed into the feed)
+    exclude = { url = "[?&]grants=[^&]*tender", text = "(?i)цінов\\w* пропозиц" }
 
 feedparser reads the raw bytes with the response's Content-Type, so declared
 and sniffed encodings (windows-1251 is common) are honoured. A feed that

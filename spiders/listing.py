@@ -18,6 +18,7 @@ Example ``grantdigest.toml`` entry (a ministry's "konkursi" page)::
     # optional: keep only items whose selector text matches a regular expression
     # (an aggregator's badge: "Грант" but not "Вакансія")
     item_filter = { selector = "span.badge", pattern = "^Грант" }
+    # or a list of such filters, every one of which must match (a country cell and a process cell)
     [sources.vojvodina-konkursi.options.detail]
     title = "h1"                       # on the detail page (must match)
     body = "div.content"               # its text is searched for deadlines, money, applicants (must match)
@@ -64,10 +65,10 @@ class ListingSpider(PostSpider):
         items = select(response, self.options["item"])
         if not items:
             raise SourceFormatError(f"list selector {self.options['item']!r} matched nothing", response.url)
-        keep = self.options.get("item_filter")
-        pattern = re.compile(keep["pattern"]) if keep else None
+        keep = self.options.get("item_filter") or []
+        filters = [(f["selector"], re.compile(f["pattern"])) for f in ([keep] if isinstance(keep, dict) else keep)]
         for item in items:
-            if pattern is not None and not pattern.search(first_text(item, keep["selector"])):
+            if not all(pattern.search(first_text(item, selector)) for selector, pattern in filters):
                 self.count("listing/filtered_out")
                 continue
             link = first_text(item, self.options.get("link", "a::attr(href)"))

@@ -7,6 +7,7 @@ turns that into a :class:`Call` when the post announces one.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -23,6 +24,11 @@ class PostSpider(SourceSpider):
 
     Option ``filter``: ``"calls"`` (default) keeps only posts that announce a
     call; ``"all"`` keeps every post (a source that lists nothing but calls).
+    Optional ``exclude`` and ``require`` map a post's ``url``, ``title`` or
+    ``text`` to a regular expression: a post matching any ``exclude`` pattern
+    is left out (tenders an aggregator mixes in), one not matching every
+    ``require`` pattern too (a re-publisher's posts of other issuers); both
+    are counted, never lost silently.
     """
 
     def post_call(
@@ -35,6 +41,10 @@ class PostSpider(SourceSpider):
         if not title:
             self.count("posts/untitled")
             self.logger.warning("post without a title skipped: %s", url)
+            return None
+        if reason := self.screened_out(url=url, title=title, text=text):
+            self.count(f"posts/{reason}")
+            self.logger.debug("post left out (%s): %s", reason, url)
             return None
         if self.options.get("filter", "calls") != "all":
             verdict = classify_post(title, text, categories or [])
@@ -63,6 +73,16 @@ class PostSpider(SourceSpider):
             kind=self.options.get("kind", "grant"),
             **facts,
         )
+
+    def screened_out(self, **fields: str) -> str | None:
+        """``"excluded"`` or ``"not_required"`` when the ``exclude``/``require`` options leave a post out."""
+        for option, leaves_out, reason in (("exclude", True, "excluded"), ("require", False, "not_required")):
+            for field, pattern in self.options.get(option, {}).items():
+                if field not in fields:
+                    raise ValueError(f"option {option}: unknown field {field!r} (one of {', '.join(fields)})")
+                if bool(re.search(pattern, fields[field])) == leaves_out:
+                    return reason
+        return None
 
 
 def plain(markup: str | None) -> str:

@@ -10,6 +10,7 @@ Example ``grantdigest.toml`` entry::
     [sources.interreg-next-pl-ua.options]
     base = "https://pl-ua.eu/en"        # the site (with a language prefix where it has one)
     categories = ["calls-for-proposals"] # slugs (resolved through /categories) or numeric ids
+    tags = [638]                         # optional: numeric tag ids (a tag's archive, e.g. "ukraine")
     search = ""                          # optional full-text search
     post_type = "posts"                  # or a custom type such as "grants"
     per_page = 20
@@ -72,6 +73,8 @@ class WordPressSpider(PostSpider):
                   "orderby": "date", "order": "desc"}
         if categories:
             params["categories"] = ",".join(categories)
+        if tags := self.options.get("tags"):
+            params["tags"] = ",".join(_tag_ids(tags))
         if search := self.options.get("search"):
             params["search"] = search
         post_type = self.options.get("post_type", "posts")
@@ -106,6 +109,14 @@ class WordPressSpider(PostSpider):
             updated_at=_gmt(updated_raw),
             updated_at_raw=post.get("modified") or updated_raw,
         )
+
+
+def _tag_ids(tags: list) -> list[str]:
+    """Tag ids as the API takes them; a slug is refused (look its id up at ``/wp-json/wp/v2/tags?slug=``)."""
+    ids = [str(t) for t in tags]
+    if bad := [t for t in ids if not t.isdigit()]:
+        raise ValueError(f"option tags takes numeric tag ids, not {', '.join(bad)}")
+    return ids
 
 
 def _json_list(response: Response) -> list:
