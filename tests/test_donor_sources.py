@@ -290,16 +290,18 @@ CHALLENGE = ("<!DOCTYPE html><html><head><title>Just a moment...</title></head><
 
 
 @pytest.mark.crawl
-def test_a_challenge_page_instead_of_the_gurt_feed_fails_the_run(replay, tmp_path):
-    """Cloudflare stands in front of GURT: a challenge page answered 200 is a failed run, not "no calls found"."""
+@pytest.mark.parametrize("status", [200, 403])
+def test_a_challenge_page_instead_of_the_gurt_feed_fails_the_run(replay, tmp_path, status):
+    """Cloudflare stands in front of GURT (403 to one audit): a challenge page is a named failure, not "no calls"."""
     config = write_config(tmp_path)
     server = replay(FIXTURES / "gurt" / "mirror")
-    server.replace(exchange(GURT_FEED, CHALLENGE, headers={"Content-Type": "text/html; charset=UTF-8"}))
+    server.replace(exchange(GURT_FEED, CHALLENGE, status=status, headers={"Content-Type": "text/html; charset=UTF-8",
+                                                                           "Server": "cloudflare"}))
     result = crawl_fixtures(config, server.url, "gurt")
     assert result.returncode == 0, result.log[-3000:]
     run = Store.open(load_config(config).database_url).last_runs()["gurt"]
     assert run.outcome == Outcome.FAILED
-    assert "SourceFormatError" in run.reason
+    assert "anti-bot" in run.reason and "no calls found" not in run.reason, run.reason
 
 
 @pytest.mark.crawl
