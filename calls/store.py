@@ -9,6 +9,8 @@ columns queries need. The schema is created and upgraded by Alembic
 from __future__ import annotations
 
 import json
+import os
+import socket
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,6 +39,11 @@ class Outcome(StrEnum):
     OK = "ok"
     DEGRADED = "degraded"
     FAILED = "failed"
+    INTERRUPTED = "interrupted"
+    """The crawl's process died (killed, crashed) before it finished the run: closed by the next start."""
+
+
+INTERRUPTED_REASON = "the crawl was interrupted before it finished (its process ended)"
 
 
 class UpsertResult(StrEnum):
@@ -287,14 +294,32 @@ class Store:
     # -- runs --------------------------------------------------------------
 
     def start_run(self, source: str, started_at: datetime | None = None) -> int:
+        """Record a run starting in this process (its owner, in ``stats``, until it is finished)."""
         with self.engine.begin() as conn:
             result = conn.execute(
                 runs_table.insert().values(
                     source=source, started_at=started_at or datetime.now(UTC), items=0, invalid=0,
-                    errors=0, outcome=Outcome.RUNNING.value,
+                    errors=0, outcome=Outcome.RUNNING.value, stats=json.dumps({"owner": this_process()}),
                 )
             )
             return result.inserted_primary_key[0]
+
+    def close_interrupted_runs(self, at: datetime | None = None) -> list[Run]:
+        """Close as :attr:`Outcome.INTERRUPTED` every run still "running" whose owner process on this machine is
+        gone (a killed crawl); the runs closed. Runs of live processes, other machines and unknown owners stay."""
+        closed = [r for r in self._running() if _owner_gone(r.stats.get("owner"))]
+        at = at or datetime.now(UTC)
+        with self.engine.begin() as conn:
+            for run in closed:
+                conn.execute(runs_table.update().where(
+                    runs_table.c.id == run.id, runs_table.c.outcome == Outcome.RUNNING.value
+                ).values(finished_at=at, outcome=Outcome.INTERRUPTED.value, reason=INTERRUPTED_REASON))
+        return [r for r in self.runs() if r.id in {c.id for c in closed}]
+
+    def _running(self) -> list[Run]:
+        query = sa.select(runs_table).where(runs_table.c.outcome == Outcome.RUNNING.value)
+        with self.engine.connect() as conn:
+            return [_run(row) for row in conn.execute(query)]
 
     def finish_run(
         self, run_id: int, *, items: int, invalid: int, errors: int, outcome: Outcome,
@@ -357,6 +382,46 @@ def _run(row) -> Run:
         items=row.items, invalid=row.invalid, errors=row.errors, outcome=Outcome(row.outcome),
         reason=row.reason, stats=json.loads(row.stats) if row.stats else {},
     )
+
+
+def this_process() -> dict[str, Any]:
+    """Who owns a run: host name, pid and (Linux) the process's start time, which a reused pid does not share."""
+    return {"host": socket.gethostname(), "pid": os.getpid(), "start": _start_time(os.getpid())}
+
+
+def _owner_gone(owner: Any) -> bool:
+    """Whether the process that started a run has ended (False when that cannot be known here)."""
+    if not isinstance(owner, dict) or not isinstance(owner.get("pid"), int):
+        return False
+    if owner.get("host") != socket.gethostname():
+        return False
+    pid = owner["pid"]
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass  # alive, another user's
+    stat = _proc_stat(pid)
+    if stat is None:
+        return False
+    state, start = stat
+    return state in ("Z", "X") or (owner.get("start") is not None and start != owner["start"])
+
+
+def _start_time(pid: int) -> int | None:
+    stat = _proc_stat(pid)
+    return stat[1] if stat else None
+
+
+def _proc_stat(pid: int) -> tuple[str, int] | None:
+    """(state, start time in clock ticks since boot) from Linux's /proc/PID/stat; None elsewhere."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = text.rpartition(")")[2].split()  # after the command name, which may hold spaces
+    return fields[0], int(fields[19])
 
 
 def _sqlite_pragmas(dbapi_conn, _record) -> None:

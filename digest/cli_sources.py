@@ -16,6 +16,10 @@ from digest import probe as probing
 from digest.cli_context import Context, pass_ctx, table
 
 
+HISTORY_MARKS = {"running": ".", "interrupted": "i"}
+"""The history column's mark of a run that is not ok, degraded or failing."""
+
+
 @click.command()
 @click.argument("slugs", nargs=-1)
 @click.option("--probe", is_flag=True,
@@ -31,7 +35,7 @@ def sources(ctx: Context, slugs: tuple[str, ...], probe: bool, report_path: str 
     """Each source's health: state, last run, calls found against the usual, recent runs, why
     (or, with --probe, a live check).
 
-    History reads oldest to newest: o ok, d degraded, f failing, . still running. See docs/health.md.
+    History reads oldest to newest: o ok, d degraded, f failing, i interrupted, . still running. See docs/health.md.
     """
     if probe:
         chosen = list(slugs) or [s.slug for s in ctx.config.enabled_sources() if all_ or not s.verified]
@@ -46,6 +50,7 @@ def sources(ctx: Context, slugs: tuple[str, ...], probe: bool, report_path: str 
             ctx.config.source(slug)  # an unknown slug is an error, not an empty table
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
+    ctx.store.close_interrupted_runs()  # crawls killed since: shown as interrupted, not as still running
     health = [h for h in source_health(ctx.store, ctx.config.sources, datetime.now(UTC))
               if not wanted or h.slug in wanted]
     rows = [(
@@ -57,7 +62,7 @@ def sources(ctx: Context, slugs: tuple[str, ...], probe: bool, report_path: str 
         next((r.outcome for r in h.history if r.outcome != "running"), "-"),
         str(h.items) if h.items is not None else "-",
         f"{h.median_items:g}" if h.median_items is not None else "-",
-        " ".join(r.state[0] if r.state != "never" else "." for r in reversed(h.history)),
+        " ".join(HISTORY_MARKS.get(r.outcome) or r.state[0] for r in reversed(h.history)),
         job.one_line(h.reason) if h.reason and h.state != "never" else "",
     ) for h in health]
     table(("source", "enabled", "verified", "health", "last run (UTC)", "outcome", "items", "usual", "history",

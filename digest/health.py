@@ -32,7 +32,9 @@ HISTORY_RUNS = 10
 STUCK_AFTER = timedelta(hours=6)
 """A run still marked running this long after it started is taken for a crawl that died."""
 
-_STATE_OF = {Outcome.OK: "ok", Outcome.DEGRADED: "degraded", Outcome.FAILED: "failing"}
+_STATE_OF = {Outcome.OK: "ok", Outcome.DEGRADED: "degraded", Outcome.FAILED: "failing",
+             Outcome.INTERRUPTED: "degraded"}
+"""An interrupted crawl (its process was killed) needs a look, but says nothing against the source."""
 
 
 class SourceLike(Protocol):
@@ -47,7 +49,7 @@ class RunOutcome:
 
     started_at: datetime
     outcome: str
-    """``ok``, ``degraded``, ``failed`` or ``running``."""
+    """``ok``, ``degraded``, ``failed``, ``interrupted`` or ``running``."""
     items: int
     invalid: int
     errors: int

@@ -10,7 +10,6 @@ Nothing here parses arguments or knows about click.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import AbstractContextManager
@@ -22,6 +21,7 @@ from typing import Protocol
 from calls.config import ENV_DATABASE, Config, ConfigError
 from calls.regions import configured_regions
 from calls.store import Run, Store
+from pipelines import lifeline
 from pipelines.causes import network_down
 
 
@@ -61,6 +61,8 @@ def run_crawl(job: JobContext, slugs: Iterable[str], log_level: str = "WARNING",
               no_cache: bool = False, record: Path | None = None) -> int:
     """Start ``python -m pipelines.run`` for ``slugs`` (every enabled source when empty); its exit status.
 
+    The crawl dies with this process (:mod:`pipelines.lifeline`): killing ``grantdigest crawl`` ends it.
+
     ``database_url`` sends the crawl to another database (probes); ``no_cache`` bypasses the HTTP cache;
     ``record`` names a folder that receives every exchange in the replay format (captures).
     """
@@ -75,7 +77,7 @@ def run_crawl(job: JobContext, slugs: Iterable[str], log_level: str = "WARNING",
     if record:
         command += ["--record", str(record)]
     env = {**os.environ, ENV_DATABASE: database_url} if database_url else None
-    return subprocess.run([*command, *slugs], check=False, env=env).returncode
+    return lifeline.run([*command, *slugs], env=env).returncode
 
 
 def crawl(job: JobContext, slugs: Iterable[str], log_level: str = "WARNING") -> tuple[int, list[Run]]:

@@ -3,15 +3,16 @@
 :func:`crawl_fixtures` writes a config that points the store at a given
 database and the mirror at a :class:`digest.replay.ReplayServer`, then runs
 ``python -m pipelines.run`` in a child process — the real Scrapy engine and
-downloader, the same path ``grantdigest crawl`` takes.
+downloader, the same path ``grantdigest crawl`` takes (a child that dies with its parent).
 """
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from pipelines import lifeline
 
 TEST_CONFIG = """\
 data_dir = "{data_dir}"
@@ -51,5 +52,5 @@ def write_config(directory: Path, *, database_url: str | None = None, extra: str
 def crawl_fixtures(config_path: Path, mirror: str, *slugs: str, timeout: float = 120) -> CrawlResult:
     """Crawl ``slugs`` through ``mirror`` with the config at ``config_path``; the child's log is returned."""
     command = [sys.executable, "-m", "pipelines.run", "--config", str(config_path), "--mirror", mirror, *slugs]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+    done = lifeline.run(command, capture=True, timeout=timeout)
     return CrawlResult(done.returncode, done.stdout + done.stderr, config_path)

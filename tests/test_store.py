@@ -92,6 +92,42 @@ def test_run_records(store):
     assert runs[1].stats == {"x": 1} and runs[1].items == 5 and runs[1].invalid == 1
 
 
+def test_runs_of_dead_processes_are_closed_as_interrupted_and_live_ones_stay(store, tmp_path):
+    import json
+    import socket
+    import subprocess
+    import sys
+
+    from calls.store import INTERRUPTED_REASON, this_process
+
+    ours = store.start_run("eu-ftp", T0)
+    assert store.runs("eu-ftp")[0].stats == {"owner": this_process()}
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True)
+    dead_pid = int(done.stdout)  # a process that has ended (and was reaped)
+    owners = {"dead": {"host": socket.gethostname(), "pid": dead_pid, "start": None},
+              "reused": {**this_process(), "start": -1},  # our pid, but another process's start time
+              "elsewhere": {"host": "another-machine.invalid", "pid": dead_pid, "start": None},
+              "legacy": None}
+    ids = {}
+    for source, owner in owners.items():
+        ids[source] = store.start_run(source, T0)
+        with store.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE runs SET stats = :s WHERE id = :i"),
+                         {"s": json.dumps({"owner": owner}) if owner else None, "i": ids[source]})
+    closed = store.close_interrupted_runs(at=T0 + timedelta(hours=1))
+    assert sorted(r.source for r in closed) == ["dead", "reused"]
+    last = store.last_runs()
+    for source in ("dead", "reused"):
+        assert last[source].outcome == Outcome.INTERRUPTED and last[source].reason == INTERRUPTED_REASON
+        assert last[source].finished_at == T0 + timedelta(hours=1)
+    for source in ("eu-ftp", "elsewhere", "legacy"):
+        assert last[source].outcome == Outcome.RUNNING, source
+    assert store.close_interrupted_runs() == []
+    store.finish_run(ours, items=1, invalid=0, errors=0, outcome=Outcome.OK)
+    assert store.runs("eu-ftp")[0].outcome == Outcome.OK
+
+
 def test_migrations_match_the_tables(store):
     with store.engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
