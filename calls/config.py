@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 ENV_CONFIG = "GRANTDIGEST_CONFIG"
 ENV_MIRROR = "GRANTDIGEST_MIRROR"
@@ -157,6 +157,21 @@ class SiteSection(BaseModel):
     """Public URL of the published folder (feeds and emails need absolute links)."""
     theme_feeds: list[str] = Field(default_factory=list)
     """Theme ids (calls/data/regions.toml) that get feeds of their own."""
+    umask: int = 0o022
+    """Bits taken from the published files' 0666 and folders' 0777: ``"022"`` (0644/0755, the default) or
+    ``"027"`` (0640/0750, for a web server in the owner's group); an octal string or a TOML ``0o`` integer."""
+
+    @field_validator("umask", mode="before")
+    @classmethod
+    def _octal(cls, value: Any) -> int:
+        if isinstance(value, str):
+            try:
+                value = int(value, 8)
+            except ValueError:
+                raise ValueError(f"an octal umask such as \"022\" is needed, got {value!r}") from None
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 0o777 or value & 0o700:
+            raise ValueError(f"a umask from 000 to 077 is needed (the owner keeps its rights), got {value!r}")
+        return value
 
 
 class ScheduleSection(BaseModel):

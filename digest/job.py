@@ -97,7 +97,7 @@ def publish(job: JobContext, out: str | None = None, base_url: str | None = None
         folder = (job.config.base_dir / folder) if not out else folder.resolve()
     return publishing.build(job.store, folder, base_url=base_url or site.base_url,
                             regions=configured_regions(job.config), now=now or datetime.now(UTC),
-                            sources=job.config.sources, theme_feeds=site.theme_feeds)
+                            sources=job.config.sources, theme_feeds=site.theme_feeds, umask=site.umask)
 
 
 def write_email_previews(job: JobContext, folder: Path, week: str | None = None, *,

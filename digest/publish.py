@@ -12,8 +12,9 @@ of the email and the site too), with its reasons said in the region's first dige
 theme's feeds hold the calls some region sees that matched that theme. Only current
 calls are published: open or forthcoming, a deadline still ahead. Each item's "updated" time is its newest
 change event, so a call whose deadline moved reappears in readers as updated.
-Everything is built in a temporary folder beside ``DIR`` and swapped in with
-renames, so readers never see half a build; a file whose bytes did not change
+Everything is built in a new generation beside ``DIR`` and swapped in with one
+rename of a symbolic link (:mod:`digest.site.swap`), so readers never see half a build
+and every file is world-readable; a file whose bytes did not change
 is hard-linked from the previous build instead of written again (it keeps its
 mtime), see :mod:`digest.site.incremental`.
 """
@@ -21,7 +22,6 @@ mtime), see :mod:`digest.site.incremental`.
 from __future__ import annotations
 
 import shutil
-import tempfile
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -37,6 +37,7 @@ from digest.audience import is_current, sees
 from digest.reasons import say
 from digest.site.build import SiteReport, build_site
 from digest.site.incremental import Writer
+from digest.site.swap import DEFAULT_UMASK, Generations
 
 FEED_ID_NAMESPACE = uuid.UUID("2c0d1f5e-9a47-5b3c-8e61-7d2f4b9a0c15")
 
@@ -78,8 +79,12 @@ def _item(
 
 def build(store: Store, out: Path, *, base_url: str, regions: Mapping[str, RegionProfile], now: datetime,
           site: bool = True, sources: Mapping[str, object] | Iterable[object] | None = None,
-          theme_feeds: Iterable[str] = (), templates_dir: Path | None = None) -> BuildReport:
+          theme_feeds: Iterable[str] = (), templates_dir: Path | None = None,
+          umask: int = DEFAULT_UMASK) -> BuildReport:
     """Render every feed and (``site``) the static site into ``out``, replaced atomically; returns what was written.
+
+    ``out`` becomes a symbolic link to the build's folder (:mod:`digest.site.swap`); ``umask`` takes its bits
+    from the modes of the files (0666) and folders (0777).
 
     ``sources`` (the configuration's ``Config.sources``) lists every source on the status page; without it,
     the sources that ever ran are listed. ``theme_feeds``: theme ids (calls/data/regions.toml) that get feeds.
@@ -121,24 +126,24 @@ def build(store: Store, out: Path, *, base_url: str, regions: Mapping[str, Regio
                                     f"Grant calls and technical assistance: {themes[theme]}")
 
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    writer = Writer(staging, previous=out if out.is_dir() else None)
     files = 0
     site_report = None
-    try:
-        writer.write("feeds/calls.schema.json", feeds.json_schema())
-        files += 1
-        for scope, items in scopes.items():
-            files += _write_scope(writer, scope, items, base_url, titles[scope], now)
-        if site:
-            site_report = build_site(store, writer, regions=regions, now=now, sources=sources,
-                                     feed_scopes=list(scopes), templates_dir=templates_dir)
-            files += site_report.files
-        _swap(staging, out)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    with Generations(out, umask=umask) as generations:
+        staging = generations.new()
+        writer = Writer(staging, previous=generations.current)
+        try:
+            writer.write("feeds/calls.schema.json", feeds.json_schema())
+            files += 1
+            for scope, items in scopes.items():
+                files += _write_scope(writer, scope, items, base_url, titles[scope], now)
+            if site:
+                site_report = build_site(store, writer, regions=regions, now=now, sources=sources,
+                                         feed_scopes=list(scopes), templates_dir=templates_dir)
+                files += site_report.files
+            generations.publish(staging)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
     return BuildReport(out=out, files=files, calls=len(merged), scopes={k: len(v) for k, v in scopes.items()},
                        site=site_report, written=writer.written, unchanged=writer.unchanged)
 
@@ -175,14 +180,3 @@ def _theme_labels(regions: Mapping[str, RegionProfile]) -> dict[str, str]:
         for theme in region.themes:
             labels.setdefault(theme.id, theme.label)
     return labels
-
-
-def _swap(staging: Path, out: Path) -> None:
-    """Put ``staging`` where ``out`` is, with renames only (the old build is removed afterwards)."""
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{uuid.uuid4().hex[:8]}")
-        out.rename(old)
-        staging.rename(out)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        staging.rename(out)

@@ -44,7 +44,9 @@ def test_feeds_for_all_and_every_region(built):
     assert lviv["feed_url"] == "https://grants.example.org/digest/feeds/lviv/feed.json"
     assert 0 < len(lviv["items"]) <= 6
     # leftovers of the atomic swap are gone
-    assert [p.name for p in out.parent.iterdir() if p.name.startswith(".public")] == []
+    # the only thing beside the site is its generations: the lock and the one on show (no staging left)
+    assert [p.name for p in out.parent.iterdir() if p.name.startswith(".public")] == [".public.generations"]
+    assert sorted(p.name for p in (out.parent / ".public.generations").iterdir()) == [".lock", out.resolve().name]
 
 
 @pytest.mark.crawl

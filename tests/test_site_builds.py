@@ -94,7 +94,9 @@ def test_a_failing_render_leaves_the_published_site_intact(tmp_path, monkeypatch
     with pytest.raises(RuntimeError, match="blew up"):
         build(store, out, now=NOW + timedelta(days=1))
     assert snapshot(out) == before
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".public")] == []
+    # the only thing beside the site is its generations: the lock and the one on show (no staging left)
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".public")] == [".public.generations"]
+    assert sorted(p.name for p in (tmp_path / ".public.generations").iterdir()) == [".lock", out.resolve().name]
     store.close()
 
 
