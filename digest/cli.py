@@ -16,7 +16,7 @@ from digest import export as exporting
 from digest import job
 from digest.cli_context import Context, Stages, pass_ctx, print_runs, table
 from digest.cli_editorial import COMMANDS as editor_commands
-from digest.cli_editorial import new_source
+from digest.cli_editorial import new_source, resolve_in_flight
 from digest.cli_sources import COMMANDS as source_commands
 
 __all__ = ["Context", "Stages", "cli", "main"]
@@ -145,13 +145,20 @@ def build(ctx: Context, out: str | None, base_url: str | None) -> None:
                    "(needs the week approved: grantdigest approve).")
 @click.option("--week", help="ISO week to select, e.g. 2026-W48 (default: this week).")
 @click.option("--region", "regions", multiple=True, help="With --send: only this region's subscribers (repeatable).")
+@click.option("--resolve-in-flight", "resolve", type=click.Choice(["sent", "resend"]),
+              help="Settle the messages an interrupted --send left in flight: they arrived, or send them again.")
 @pass_ctx
-def email(ctx: Context, preview_dir: str | None, send_: bool, week: str | None, regions: tuple[str, ...]) -> None:
+def email(ctx: Context, preview_dir: str | None, send_: bool, week: str | None, regions: tuple[str, ...],
+          resolve: str | None) -> None:
     """The weekly email of every region: --preview DIR writes .eml/.html files, --send mails the subscribers
     (docs/email.md).
 
-    --send exits 1 when a message failed or was deferred (a re-run sends what is left, never twice).
+    --send exits 1 when a message failed, was deferred or is in flight (a re-run sends what is left, never twice).
     """
+    if resolve:
+        resolve_in_flight(ctx, resolve, week, regions)
+        if not send_:
+            return
     if bool(preview_dir) == send_:
         raise click.UsageError("give either --preview DIR or --send")
     if preview_dir:

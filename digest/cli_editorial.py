@@ -1,4 +1,5 @@
-"""The editor's commands (docs/editor.md): ``exclude``, ``pin``, ``note``, ``controls``; and ``new-source``
+"""The editor's commands (docs/editor.md): ``exclude``, ``pin``, ``note``, ``controls``, the body of
+``email --resolve-in-flight``; and ``new-source``
 (docs/house.md), the command that adds a source to the catalogue with its test."""
 
 from __future__ import annotations
@@ -142,6 +143,18 @@ def new_source(ctx: Context, slug: str, spider: str, url: str, title: str | None
         click.echo(f"wrote {path}")
     click.echo(f"its test, tests/test_fixtures.py::test_the_fixture_replays_as_expected[{slug}], fails until "
                f"tests/fixtures/{slug}/mirror and expected.json are filled")
+
+
+def resolve_in_flight(ctx: Context, resolution: str, week: str | None, regions: tuple[str, ...]) -> None:
+    """``grantdigest email --resolve-in-flight sent|resend``: the editor's word on the messages an interrupted
+    ``--send`` left in flight (docs/email.md); says which were settled."""
+    from digest.send import resolve_in_flight as settle
+
+    rows = settle(ctx.store, resolution, week=week, regions=regions)
+    for row in rows:
+        click.echo(f"{row.digest} → {row.recipient} ({row.message_id}): "
+                   + ("marked sent" if resolution == "sent" else "will be sent again by the next --send"))
+    click.echo(f"{len(rows)} in-flight message(s) settled")
 
 
 COMMANDS = (exclude, pin, note, controls)

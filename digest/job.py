@@ -131,8 +131,11 @@ def send_report_lines(report) -> Iterator[tuple[str, bool]]:
            f"{report.deferred} deferred, {report.suppressed} unsubscribed"), False
     for key, recipient, error in report.failures:
         yield f"  {key} → {recipient}: {error}", True
-    for item in report.uncertain:
-        yield f"  sent again after an interrupted attempt: {item}", True
+    for item in report.in_flight:
+        yield f"  in flight when an earlier run was interrupted, not sent again: {item}", True
+    if report.in_flight:
+        yield ("  check the mail server's log for their Message-IDs, then: grantdigest email --resolve-in-flight sent "
+               "(they arrived) or --resolve-in-flight resend (send them again)"), True
     if report.aborted:
         yield f"stopped early: {report.aborted} (run it again to send the rest)", True
 

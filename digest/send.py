@@ -14,11 +14,13 @@ send ledger (the store's ``sends`` table, one row per digest ``2026-W48/lviv/uk`
    is retried with exponential backoff (``retries``, ``retry_delay``), then left for the next run.
 
 On a later run ``sent`` and ``failed`` rows are skipped, ``pending`` ones are sent. A row still in
-``sending`` was interrupted (crash, kill) during its transaction: it is sent again, with the same
-Message-ID, and reported as uncertain. The only window in which that duplicates a message is
-between the server's 250 and the commit of ``sent`` (one local write); every other interruption
-leaves a row that was not delivered. Never skipping anyone is worth that: a lost digest cannot
-be noticed, a duplicate with the same Message-ID is visible and most clients fold it.
+``sending`` is **in flight**: a run was interrupted (crash, kill) during its transaction, and the
+message may or may not have reached the server (the server may have answered 250 just before the
+kill). It is never sent again on the sender's own judgement: every run reports it ("in flight")
+until the editor decides, having looked at the server's log for its Message-ID:
+``grantdigest email --resolve-in-flight sent`` (it arrived) or ``... resend`` (send it again, with
+the same Message-ID, on the next ``--send``); :func:`resolve_in_flight`. So no reader gets two
+copies and none is skipped silently.
 One sending run at a time holds ``DATA_DIR/send.lock``.
 """
 
@@ -168,6 +170,33 @@ class Ledger:
         return (sends_table.c.digest == digest, sends_table.c.recipient == recipient)
 
 
+RESOLUTIONS = ("sent", "resend")
+"""The editor's word on an in-flight message: it arrived (``sent``), or send it again (``resend``)."""
+
+
+def resolve_in_flight(store: Store, resolution: str, *, week: str | None = None,
+                      regions: Iterable[str] | None = None, at: datetime | None = None) -> list[SendRow]:
+    """Settle every in-flight row (of ``week`` and ``regions`` when given) as the editor said; the rows settled.
+
+    ``sent`` records it as delivered; ``resend`` puts it back to ``pending`` for the next ``--send``.
+    """
+    if resolution not in RESOLUTIONS:
+        raise SendError(f"--resolve-in-flight takes {' or '.join(RESOLUTIONS)}, got {resolution!r}")
+    at, wanted = at or datetime.now(UTC), set(regions or ())
+    ledger = Ledger(store)
+    settled = [r for r in ledger.rows() if r.state == SENDING and (week is None or r.digest.split("/")[0] == week)
+               and (not wanted or r.digest.partition("/")[2].partition("/")[0] in wanted)]
+    for row in settled:
+        with store.engine.begin() as conn:
+            where = (*Ledger._key(row.digest, row.recipient), sends_table.c.state == SENDING)
+            if resolution == "sent":
+                values = {"state": SENT, "sent_at": at, "error": "marked sent by the editor after an interruption"}
+            else:
+                values = {"state": PENDING, "error": "to send again, by the editor, after an interrupted attempt"}
+            conn.execute(sa.update(sends_table).where(*where).values(updated_at=at, **values))
+    return settled
+
+
 def message_id_for(digest: str, recipient: str, sender: str) -> str:
     """The Message-ID of ``digest`` to ``recipient``: the same on every attempt and every run."""
     token = hashlib.sha256(f"{digest}\n{recipient.lower()}".encode()).hexdigest()[:32]
@@ -190,8 +219,8 @@ class SendReport:
     """Temporary failures still failing after the retries; ``pending``, sent by the next run."""
     suppressed: int = 0
     """Subscribers on the suppression list (unsubscribed)."""
-    uncertain: list[str] = field(default_factory=list)
-    """``digest → recipient`` found in ``sending`` (interrupted earlier) and sent again."""
+    in_flight: list[str] = field(default_factory=list)
+    """``digest → recipient`` found in ``sending`` (interrupted earlier) and not sent: the editor's to resolve."""
     failures: list[tuple[str, str, str]] = field(default_factory=list)
     """(digest, recipient, error) of every failed or deferred send."""
     aborted: str | None = None
@@ -199,7 +228,7 @@ class SendReport:
 
     @property
     def ok(self) -> bool:
-        return not (self.failed or self.deferred or self.aborted)
+        return not (self.failed or self.deferred or self.aborted or self.in_flight)
 
 
 def send_digests(config: Config, store: Store, *, week: str | None = None, now: datetime | None = None,
@@ -284,9 +313,10 @@ class _Sender:
             self.report.skipped += 1  # got this week's digest in another language before switching
             return
         if row and row.state == SENDING:
-            self.report.uncertain.append(f"{key} → {reader.key}")
-            log.warning("%s to %s was interrupted during an earlier attempt; sending again with the same Message-ID %s",
-                        key, reader.key, row.message_id)
+            self.report.in_flight.append(f"{key} → {reader.key}")
+            log.warning("%s to %s was in flight when an earlier run was interrupted (Message-ID %s); not sent again "
+                        "until grantdigest email --resolve-in-flight sent|resend", key, reader.key, row.message_id)
+            return
         message = self.message(digest, lang, reader, (row.message_id if row else None) or
                                message_id_for(key, reader.key, self.settings.sender))
         for attempt in range(self.settings.retries + 1):

@@ -71,13 +71,16 @@ class Inbox:
 
     ``answers[address]`` is a list of RCPT answers used in turn (the last one stays);
     ``hold_after = N`` holds the DATA of every message after the N-th without answering
-    until ``release`` is set, then refuses it (so it never counts as delivered).
+    until ``release`` is set, then refuses it (so it never counts as delivered);
+    ``stall_after_accepting = N`` takes the N-th message whole (it arrived), then holds its answer until
+    ``release`` (a server that delivers, then stalls before its 250).
     """
 
     def __init__(self):
         self.arrived: list[Arrived] = []
         self.answers: dict[str, list[str]] = {}
         self.hold_after: int | None = None
+        self.stall_after_accepting: int | None = None
         self.held = threading.Event()
         self.release = threading.Event()
         self.drop_after_each = False
@@ -99,6 +102,10 @@ class Inbox:
         self.arrived.append(Arrived(envelope.mail_from, tuple(envelope.rcpt_tos), envelope.original_content,
                                     tuple(session.peer), server.transport.get_extra_info("ssl_object") is not None,
                                     login))
+        if self.stall_after_accepting is not None and len(self.arrived) == self.stall_after_accepting:
+            self.held.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.02)
         if self.drop_after_each:
             asyncio.get_running_loop().call_later(0.05, server.transport.close)
         return "250 2.0.0 queued"

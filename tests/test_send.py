@@ -62,7 +62,7 @@ def test_every_subscriber_gets_their_edition_once_over_one_connection(smtp, mail
     approve(store, WEEK, "*", by="Olena")
     report = send_digests(room.config, store, now=IN_WEEK_49)
     assert (report.sent, report.skipped, report.failed, report.deferred, report.suppressed) == (6, 0, 0, 0, 0)
-    assert report.ok and report.uncertain == [] and report.aborted is None
+    assert report.ok and report.in_flight == [] and report.aborted is None
     assert sorted(a.rcpt_tos[0] for a in inbox.arrived) == sorted(EXPECTED)
     assert all(len(a.rcpt_tos) == 1 and a.mail_from == "digest@grants.example.gov" for a in inbox.arrived)
     assert len({a.peer for a in inbox.arrived}) == 1  # one connection reused for all six
@@ -180,17 +180,47 @@ def test_a_temporary_failure_that_lasts_is_left_pending_for_the_next_run(smtp, m
 
 
 @pytest.mark.crawl
-def test_an_interrupted_attempt_is_sent_again_with_the_same_message_id(smtp, mailroom):
+def test_an_in_flight_message_waits_for_the_editor_then_goes_with_its_message_id(smtp, mailroom):
     inbox, port = smtp()
     room = mailroom(port, require_approval=False)
     store = room.store()
     key, address = f"{WEEK}/lviv/en", "john@lviv.example.ua"
     Ledger(store).claim(key, address, "<left-by-a-crash@grants.example.gov>", dt.datetime.now(dt.UTC))
     report = send_digests(room.config, store, now=IN_WEEK_49)
-    assert report.sent == 6 and report.uncertain == [f"{key} → {address}"]
+    assert report.sent == 5 and report.in_flight == [f"{key} → {address}"] and not report.ok
+    assert inbox.to(address) == [] and rows(store)[address].state == "sending"
+    again = send_digests(room.config, store, now=IN_WEEK_49)  # still the editor's to settle: reported, not sent
+    assert (again.sent, again.skipped, again.in_flight) == (0, 5, [f"{key} → {address}"])
+    result = CliRunner().invoke(cli, ["--config", str(room.config_path), "email", "--resolve-in-flight", "resend",
+                                      "--week", "2026-W01"])
+    assert result.exit_code == 0 and "0 in-flight message(s) settled" in result.output  # another week: untouched
+    result = CliRunner().invoke(cli, ["--config", str(room.config_path), "email", "--resolve-in-flight", "resend",
+                                      "--week", WEEK, "--region", "lviv"])
+    assert result.exit_code == 0, result.output
+    assert f"{key} → {address} (<left-by-a-crash@grants.example.gov>): will be sent again" in result.output
+    assert rows(store)[address].state == "pending"
+    last = send_digests(room.config, store, now=IN_WEEK_49)
+    assert (last.sent, last.skipped, last.in_flight) == (1, 5, []) and last.ok
     (arrived,) = inbox.to(address)
     assert arrived.message["Message-ID"] == "<left-by-a-crash@grants.example.gov>"
     assert rows(store)[address].attempts == 2
+    store.close()
+
+
+@pytest.mark.crawl
+def test_an_in_flight_message_the_editor_marks_sent_is_never_sent(smtp, mailroom):
+    inbox, port = smtp()
+    room = mailroom(port, require_approval=False)
+    store = room.store()
+    key, address = f"{WEEK}/vojvodina/en", "ana@novisad.example.rs"
+    Ledger(store).claim(key, address, "<arrived-before-the-crash@grants.example.gov>", dt.datetime.now(dt.UTC))
+    result = CliRunner().invoke(cli, ["--config", str(room.config_path), "email", "--resolve-in-flight", "sent",
+                                      "--send", "--week", WEEK])
+    assert result.exit_code == 0, result.output
+    assert f"{key} → {address} (<arrived-before-the-crash@grants.example.gov>): marked sent" in result.output
+    assert "5 sent, 1 already sent before" in result.output
+    assert inbox.to(address) == [] and rows(store)[address].state == "sent"
+    assert len(inbox.arrived) == 5
     store.close()
 
 
@@ -291,7 +321,7 @@ def test_settings_are_checked_before_anything_is_sent(smtp, mailroom, monkeypatc
 # -- the kill test ---------------------------------------------------------------------------------
 
 @pytest.mark.crawl
-def test_a_killed_run_and_its_restart_deliver_each_message_exactly_once(smtp, mailroom):
+def test_a_killed_run_its_restart_and_the_editors_word_deliver_each_message_exactly_once(smtp, mailroom):
     inbox, port = smtp()
     room = mailroom(port)
     store = room.store()
@@ -318,9 +348,16 @@ def test_a_killed_run_and_its_restart_deliver_each_message_exactly_once(smtp, ma
 
     inbox.hold_after = None
     rerun = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert rerun.returncode == 1, rerun.stderr  # the in-flight message needs the editor's word
+    assert rerun.stdout.startswith("2 sent, 3 already sent before, 0 failed, 0 deferred")
+    assert (f"in flight when an earlier run was interrupted, not sent again: {interrupted.digest} → "
+            f"{interrupted.recipient}") in rerun.stderr
+    assert inbox.to(interrupted.recipient) == []
+    # the server refused the held message (its log says so): the editor has it sent again
+    resolve = [*command[:command.index("--send")], "--resolve-in-flight", "resend", "--send", "--week", WEEK]
+    rerun = subprocess.run(resolve, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert rerun.returncode == 0, rerun.stderr
-    assert rerun.stdout.startswith("3 sent, 3 already sent before, 0 failed, 0 deferred")
-    assert f"sent again after an interrupted attempt: {interrupted.digest} → {interrupted.recipient}" in rerun.stderr
+    assert "1 in-flight message(s) settled" in rerun.stdout and "1 sent, 5 already sent before" in rerun.stdout
     delivered = [a.rcpt_tos[0] for a in inbox.arrived]
     assert sorted(delivered) == sorted(EXPECTED) and len(delivered) == len(set(delivered)) == 6
     assert delivered[:3] == [a for a in delivered if a in first]
