@@ -230,10 +230,11 @@ def build_message(
     if urlsplit(unsubscribe_url).scheme.lower() != "https" or safe_url(unsubscribe_url) is None:
         raise ValueError(f"List-Unsubscribe needs an https URL, got {unsubscribe_url!r}")
     message = EmailMessage()
-    if rendered.subject.isascii():
-        message["Subject"] = rendered.subject
+    subject, sender, recipient = header_text(rendered.subject), header_text(sender), header_text(recipient)
+    if subject.isascii():
+        message["Subject"] = subject
     else:  # pre-encoded: the stdlib's folding drops the space before a non-ASCII word at a fold (CPython 3.11)
-        message.set_raw("Subject", Header(rendered.subject, "utf-8", header_name="Subject").encode())
+        message.set_raw("Subject", Header(subject, "utf-8", header_name="Subject").encode())
     message["From"] = sender
     message["To"] = recipient
     message["Date"] = format_datetime(date or datetime.now(UTC))
@@ -248,6 +249,15 @@ def build_message(
     message.add_alternative(rendered.html, subtype="html", charset="utf-8")
     message["Content-Language"] = rendered.lang  # after the parts: make_alternative moves Content-* headers down
     return message
+
+
+def header_text(value: str) -> str:
+    """``value`` on one header line: CR, LF and every other control character (scraped text may hold them)
+    become one space, so no text can end a header and start another."""
+    return " ".join(_CONTROLS.sub(" ", value).split())
+
+
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029]")
 
 
 def write_preview(messages: Iterable[tuple[str, EmailMessage, RenderedEmail]], out_dir: Path) -> list[Path]:

@@ -286,3 +286,21 @@ def test_a_call_merged_from_several_publishers_is_listed_once_with_the_others_na
     line = "Також повідомили: chnu.example.edu.ua, monitorul.example.ro"  # its own site and a non-http link left out
     assert line in mail.text and mail.text.count(call.title) == 1
     assert "Також повідомили:</strong> chnu.example.edu.ua, monitorul.example.ro\n" in mail.html
+
+
+@pytest.mark.parametrize("breaker", ["\r\n", "\n", "\r", "\x85", "\u2028", "\x00"])
+def test_no_header_takes_a_line_break_from_scraped_or_configured_text(breaker):
+    from digest.email import RenderedEmail
+
+    rendered = RenderedEmail(subject=f"Гранти тижня{breaker}Bcc: everyone@evil.example", html="<p>x</p>", text="x",
+                             lang="uk")
+    message = build_message(rendered, sender=f"Digest{breaker}X-Evil: 1 <digest@grants.example.gov>",
+                            recipient=f"Olena{breaker}Cc: spy@evil.example <olena@example.org>",
+                            unsubscribe_url="https://grants.example.gov/unsubscribe?t=1")
+    raw = message.as_bytes()
+    head = raw[:raw.index(b"\n\n") if b"\n\n" in raw else raw.index(b"\r\n\r\n")]
+    names = [line.split(b":")[0].lower() for line in head.splitlines() if line and not line[:1].isspace()]
+    assert b"bcc" not in names and b"x-evil" not in names and b"cc" not in names
+    parsed = BytesParser(policy=default_policy).parsebytes(raw)
+    assert parsed["Bcc"] is None and parsed["Cc"] is None and parsed["X-Evil"] is None
+    assert "Bcc: everyone@evil.example" in str(parsed["Subject"])  # kept as words of the subject, on its line

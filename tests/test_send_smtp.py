@@ -4,7 +4,9 @@ answers -- against a real SMTP server on 127.0.0.1 (aiosmtpd, tests/send_harness
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import logging
 import ssl
 import time
 
@@ -70,7 +72,9 @@ def authenticator(server, session, envelope, mechanism, auth_data):
 @pytest.mark.crawl
 @pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
 @pytest.mark.parametrize("security", ["starttls", "tls"])
-def test_tls_and_auth_with_the_password_from_the_environment(smtp, mailroom, tmp_path, monkeypatch, security):
+def test_tls_and_auth_with_the_password_from_the_environment(smtp, mailroom, tmp_path, monkeypatch, security, caplog,
+                                                            capfd):
+    caplog.set_level(logging.DEBUG)  # every logger, every level: the password must be in none of it
     cert, key = self_signed(tmp_path)
     server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_tls.load_cert_chain(cert, key)
@@ -98,8 +102,14 @@ def test_tls_and_auth_with_the_password_from_the_environment(smtp, mailroom, tmp
             and refused.aborted.startswith("535 authentication as digest refused: 5.7.8"))
     assert [r.state for r in rows(other).values()] == ["pending"]  # nobody marked failed for a setup error
     monkeypatch.delenv("DIGEST_SMTP_PASSWORD")
-    with pytest.raises(SendError, match=r"\$DIGEST_SMTP_PASSWORD"):
+    with pytest.raises(SendError, match=r"\$DIGEST_SMTP_PASSWORD") as missing:
         send_digests(room.config, other, now=IN_WEEK_49)
+    printed = capfd.readouterr()
+    said = [caplog.text, printed.out, printed.err, refused.aborted, str(missing.value),
+            *(r.error or "" for r in rows(other).values()), *(r.error or "" for r in rows(store).values())]
+    for secret in ("pa55-word", base64.b64encode(b"\0digest\0pa55-word").decode(), "cGE1NS13b3Jk"):
+        assert not any(secret in text for text in said), secret  # never logged, printed or stored
+    assert any("sending stopped" in r.getMessage() for r in caplog.records)  # the logs were captured at all
     store.close()
     other.close()
 
