@@ -15,7 +15,6 @@ from digest import job
 from digest import probe as probing
 from digest.cli_context import Context, pass_ctx, table
 
-
 HISTORY_MARKS = {"running": ".", "interrupted": "i"}
 """The history column's mark of a run that is not ok, degraded or failing."""
 
