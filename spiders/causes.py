@@ -48,6 +48,8 @@ def network_cause(exc: BaseException, url: str, timeout: float | None = None) ->
         after = f" within {timeout:g} s" if timeout else ""
         return "timeout", f"no answer from {host}{after} (timed out)"
     text = str(exc)
+    if "max size" in text or "maxsize" in text:
+        return "too_large", f"{url} is larger than the download limit ({text[:120]})"
     if any(word in text for word in ("SSL", "TLS", "certificate", "tlsv1", "handshake")):
         return "tls", f"TLS error with {host}: {text[:160]}"
     if isinstance(exc, (ResponseDataLossError, DownloadFailedError, tx.ConnectionLost, tx.ConnectionDone)):
@@ -98,7 +100,9 @@ class FailureCauses:
         elif response.status in (404, 410) and request.meta.get(SUPPLEMENTARY):
             self.stats.inc_value("grantdigest/supplementary_missing")
         elif response.status >= 400:
-            record(self.stats, "http", f"HTTP {response.status} at {response.url}")
+            wait = response.headers.get("Retry-After")
+            later = f" (Retry-After: {wait.decode('latin-1')[:40]})" if wait else ""
+            record(self.stats, "http", f"HTTP {response.status} at {response.url}{later}")
         return response
 
     def process_exception(self, request, exception):

@@ -38,11 +38,24 @@ HTTPCACHE_POLICY = "scrapy.extensions.httpcache.RFC2616Policy"
 HTTPCACHE_STORAGE = "scrapy.extensions.httpcache.FilesystemCacheStorage"
 HTTPCACHE_IGNORE_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 
+# A page or feed is never this big; a body past it (or past it once decompressed) is refused and named.
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+# Seconds a crawl waits for a 429/503's Retry-After before its retry; a longer wait is not retried.
+GRANTDIGEST_RETRY_AFTER_MAX = 60
+
 DOWNLOADER_MIDDLEWARES = {
+    # First of all: http(s) only, no redirect to another host unless the source allows it (spiders.safety).
+    "spiders.safety.OnlyTheWeb": 5,
     # Outermost: sees each request's final outcome, after retries and redirects (spiders.causes).
     "spiders.causes.FailureCauses": 50,
     # Just inside the redirect middleware (600), which drops a request past REDIRECT_MAX_TIMES unseen.
     "spiders.causes.RedirectLoops": 610,
+    # Outside the retry middleware (550): a Retry-After is waited for, or the retry given up.
+    "spiders.safety.RetryAfter": 560,
+    # Scrapy's decompression, with a decompression bomb named as a cause.
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "spiders.safety.BoundedDecompression": 590,
     # Inside decompression (590), so captures keep readable bodies; off unless GRANTDIGEST_RECORD is set.
     "spiders.recorder.ExchangeRecorder": 580,
     # After robots.txt (100) so robots rules are checked on the original URL.
