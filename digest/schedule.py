@@ -43,6 +43,7 @@ from apscheduler.triggers.cron import CronTrigger
 from calls.config import Config, ConfigError, load_config
 from calls.store import Store
 from digest.job import main_job
+from pipelines import lifeline
 
 log = logging.getLogger("grantdigest.schedule")
 
@@ -98,7 +99,7 @@ def crawl_job(config_path: str | None) -> int:
     log.info("crawl started: %s", " ".join(command))
     started = time.monotonic()
     try:
-        code = subprocess.run(command, check=False, timeout=schedule.crawl_timeout).returncode
+        code = lifeline.run(command, timeout=schedule.crawl_timeout).returncode
     except subprocess.TimeoutExpired:
         raise JobFailed(f"crawl killed after {schedule.crawl_timeout} s") from None
     if code != 0:

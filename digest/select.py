@@ -33,7 +33,7 @@ from digest.audience import sees
 
 UPDATE_KINDS = ("deadline-extended", "deadline-brought-forward", "budget-changed", "status-changed", "reappeared")
 """Event kinds that put a call in "updated" (``new`` and ``vanished`` do not)."""
-FAILED_OUTCOMES = (Outcome.FAILED, Outcome.DEGRADED)
+FAILED_OUTCOMES = (Outcome.FAILED, Outcome.DEGRADED, Outcome.INTERRUPTED)
 
 
 class WeekError(ValueError):

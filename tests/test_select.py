@@ -269,3 +269,15 @@ def test_failed_source_is_reported(replay, tmp_path):
     assert [slug for slug, _ in digest.failed_sources] == ["broken-feed"]
     assert "HTTP 500" in digest.failed_sources[0][1]
     assert set(uids(digest.new)) == {EUROPEAID, TWINNING}  # the other source's calls are still there
+
+
+def test_an_interrupted_source_is_named_in_the_digest_notice(tmp_path):
+    from calls.store import INTERRUPTED_REASON
+    from digest.select import failed_sources
+
+    store = Store.open(f"sqlite:///{tmp_path / 'g.db'}")
+    for source, outcome, reason in (("gurt", Outcome.INTERRUPTED, INTERRUPTED_REASON), ("irf", Outcome.OK, None)):
+        run = store.start_run(source, CRAWLED)
+        store.finish_run(run, items=0, invalid=0, errors=0, outcome=outcome, reason=reason, finished_at=CRAWLED)
+    assert failed_sources(store, IN_WEEK_49) == [("gurt", INTERRUPTED_REASON)]
+    store.close()
