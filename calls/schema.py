@@ -13,12 +13,19 @@ import json
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from calls.zones import zone
 
 SUMMARY_MAX = 1200
+TITLE_MAX = 500
+"""Longest title kept (a call's title is a line; anything longer is scraped page text)."""
+MONEY_MAX = Decimal(10) ** 13
+"""Largest amount believed (ten trillion in any currency): above it, a number is a misreading."""
+YEARS = (1990, 2100)
+"""Years a call's dates may fall in; outside them a date is a misreading."""
 """Upper bound, in characters, of :attr:`Call.summary`."""
 
 
@@ -97,6 +104,16 @@ class Deadline(_Model):
             zone(value)
         return value
 
+    @model_validator(mode="before")
+    @classmethod
+    def _implausible_is_unparsed(cls, data: Any) -> Any:
+        """A deadline read in a year outside :data:`YEARS` is a misreading: kept as raw text, not as a date."""
+        if isinstance(data, dict):
+            moments = [data.get("at"), data.get("day")]
+            if any(isinstance(m, date) and not (YEARS[0] <= m.year <= YEARS[1]) for m in moments):
+                return {**data, "at": None, "day": None, "clock": None}
+        return data
+
     @model_validator(mode="after")
     def _consistent(self) -> Deadline:
         if self.clock is not None and self.day is None:
@@ -134,7 +151,7 @@ class Call(_Model):
     native_id: str
     """The source's own id (API id, topic identifier, post id, URL path)."""
     title: str
-    """Title as published, plain text, whitespace collapsed."""
+    """Title as published, plain text, whitespace collapsed (cut at ``TITLE_MAX`` characters when crawled)."""
     url: str
     """Absolute http(s) URL of the page a person should open."""
     original_url: str | None = None
@@ -249,6 +266,20 @@ class Call(_Model):
     def _aware(cls, value: datetime | None) -> datetime | None:
         return _require_aware(value)
 
+    @field_validator("opens_at", "published_at", "updated_at")
+    @classmethod
+    def _plausible_year(cls, value: datetime | None) -> datetime | None:
+        if value is not None and not (YEARS[0] <= value.year <= YEARS[1]):
+            raise ValueError(f"a date in {value.year} is outside {YEARS[0]}–{YEARS[1]}: a misreading")
+        return value
+
+    @field_validator("budget", "grant_min", "grant_max")
+    @classmethod
+    def _amount(cls, value: Decimal | None) -> Decimal | None:
+        if value is not None and not (value.is_finite() and 0 <= value <= MONEY_MAX):
+            raise ValueError(f"an amount must be finite, not negative and at most 10^13, got {value}")
+        return value
+
     @field_validator("cofinancing_rate")
     @classmethod
     def _share(cls, value: Decimal | None) -> Decimal | None:
@@ -266,6 +297,15 @@ class Call(_Model):
     def to_json(self) -> str:
         """Serialise to JSON (datetimes ISO 8601 with offset, Decimals as strings)."""
         return self.model_dump_json()
+
+    @classmethod
+    def from_json_salvaging(cls, text: str | bytes) -> Call:
+        """:meth:`from_json`, dropping optional fields the schema's bounds refuse (a document stored before
+        them), so one old misreading never makes a stored call unreadable."""
+        try:
+            return cls.model_validate_json(text)
+        except ValidationError:
+            return salvage(json.loads(text))[0]
 
     @classmethod
     def from_json(cls, text: str | bytes) -> Call:
@@ -302,3 +342,28 @@ def _require_aware(value: datetime | None) -> datetime | None:
     if value is not None and (value.tzinfo is None or value.utcoffset() is None):
         raise ValueError(f"datetime must be timezone-aware, got naive {value.isoformat()}")
     return value
+
+
+DROPPABLE = frozenset({
+    "budget", "grant_min", "grant_max", "cofinancing_rate", "currency", "opens_at", "published_at", "updated_at",
+    "summary", "eligibility_text", "original_url", "parent_call_title", "deadlines",
+})
+"""Optional fields a call can lose when the schema refuses their value, instead of losing the call."""
+
+
+def salvage(fields: dict[str, Any]) -> tuple[Call, list[str]]:
+    """A :class:`Call` from ``fields``, dropping each optional field (:data:`DROPPABLE`) whose value the schema
+    refuses (an amount of 10^28, a negative budget, a date in 9999); the call and the fields dropped.
+    Raises ``ValidationError`` when the call is invalid without them (no title, a bad URL)."""
+    fields, dropped = dict(fields), []
+    while True:
+        try:
+            return Call.model_validate(fields), dropped
+        except ValidationError as error:
+            bad = {str(e["loc"][0]) for e in error.errors() if e["loc"] and e["loc"][0] in DROPPABLE}
+            bad = sorted(f for f in bad if fields.get(f) not in (None, []))
+            if not bad:
+                raise
+            for name in bad:
+                fields[name] = [] if name == "deadlines" else None
+            dropped += bad

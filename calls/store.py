@@ -174,7 +174,7 @@ class Store:
                     conn.execute(calls_table.update().where(calls_table.c.uid == call.uid).values(**values))
                     changed = row.content_hash != content_hash
                     result = UpsertResult.CHANGED if changed else UpsertResult.UNCHANGED
-                    previous = Call.from_json(row.document) if changed or row.gone_since else None
+                    previous = Call.from_json_salvaging(row.document) if changed or row.gone_since else None
                 gone_since = row.gone_since if row else None
                 if on_change is not None and (result != UpsertResult.UNCHANGED or gone_since):
                     _insert_events(conn, call.uid, on_change(previous, stored, gone_since), seen_at)
@@ -215,7 +215,7 @@ class Store:
     def get(self, uid: str) -> Call | None:
         with self.engine.connect() as conn:
             doc = conn.execute(sa.select(calls_table.c.document).where(calls_table.c.uid == uid)).scalar()
-        return Call.from_json(doc) if doc else None
+        return Call.from_json_salvaging(doc) if doc else None
 
     def iter_calls(self, *, source: str | None = None) -> Iterator[Call]:
         """Every stored call, ordered by uid."""
@@ -224,7 +224,7 @@ class Store:
             query = query.where(calls_table.c.source == source)
         with self.engine.connect() as conn:
             for (doc,) in conn.execute(query):
-                yield Call.from_json(doc)
+                yield Call.from_json_salvaging(doc)
 
     def count_calls(self, *, source: str | None = None) -> int:
         query = sa.select(sa.func.count()).select_from(calls_table)
@@ -238,7 +238,7 @@ class Store:
         query = sa.select(calls_table.c.document).where(calls_table.c.gone_since.is_(None)).order_by(calls_table.c.uid)
         with self.engine.connect() as conn:
             for (doc,) in conn.execute(query):
-                yield Call.from_json(doc)
+                yield Call.from_json_salvaging(doc)
 
     # -- the digest's view: merged calls and their classification ---------------
 
@@ -276,7 +276,7 @@ class Store:
         query = sa.select(merged_table.c.document, merged_table.c.members).order_by(merged_table.c.uid)
         with self.engine.connect() as conn:
             for doc, members in conn.execute(query):
-                yield Call.from_json(doc), json.loads(members)
+                yield Call.from_json_salvaging(doc), json.loads(members)
 
     def classifications(self, region: str | None = None) -> dict[str, list[StoredClassification]]:
         """Classifications by merged uid (each list ordered by region)."""

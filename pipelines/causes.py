@@ -38,6 +38,7 @@ KINDS = {k.name: k for k in (
     Kind("blocked_scheme", True, "only http and https are fetched"),
     Kind("offsite_redirect", True, "the site sends readers elsewhere: check the new host before allowing it"),
     Kind("too_large", True, "the response is far larger than any page; raise DOWNLOAD_MAXSIZE only if it is real"),
+    Kind("bad_record", True, "records the spider could not read were left out; the others were kept"),
     Kind("format", True, "the site or API changed shape: the entry's selectors or the spider need updating"),
     Kind("filtered", False, "a quiet list, or the site's wording changed: check the source's filter"),
     Kind("empty_feed", False, "a quiet feed, or it is no longer the one the site updates"),

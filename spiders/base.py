@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import scrapy
 
 from calls.config import Config, SourceConfig, load_config
-from calls.schema import Call, make_uid
+from calls.schema import TITLE_MAX, Call, make_uid, salvage
 from pipelines import causes
 
 
@@ -73,12 +74,46 @@ class SourceSpider(scrapy.Spider):
         if crawler is not None and crawler.stats is not None:
             causes.record(crawler.stats, kind, detail)
 
+    def each_record(self, records: Iterable[Any], parse: Callable[[Any], Any], where: str) -> Iterator[Any]:
+        """``parse`` applied to each record, one at a time; its results (a call, a request, None or several).
+
+        A record that raises is a counted drop (``grantdigest/records_dropped``) with its reason as a named
+        cause (``bad_record``): a null, a number as a string or a list where an object was expected costs that
+        record only, never the other records of the page.
+        """
+        for record in records:
+            try:
+                out = parse(record)
+                results = list(out) if isinstance(out, Iterator) else [out]
+            except Exception as exc:  # noqa: BLE001 — one bad record must never cost its neighbours
+                self.count("grantdigest/records_dropped")
+                self.cause("bad_record", f"a record at {where} could not be read ({type(exc).__name__}: "
+                                         f"{' '.join(str(exc).split())[:160]})")
+                self.logger.warning("a record at %s left out: %s: %s", where, type(exc).__name__, exc)
+                continue
+            yield from (r for r in results if r is not None)
+
     def make_call(self, native_id: str, **fields: Any) -> Call:
-        """A :class:`Call` of this source with its defaults (language, funder, programme) filled in."""
+        """A :class:`Call` of this source with its defaults (language, funder, programme) filled in.
+
+        The boundary where scraped values meet the schema's bounds: an over-long title is cut at
+        ``TITLE_MAX``; an optional field the schema refuses (an amount of 10^28, a negative budget, a date
+        in the year 9999) is dropped with a warning and counted (``grantdigest/field_dropped/<field>``), so
+        one misread value never costs the call. A call that is still invalid raises ``ValidationError``.
+        """
         fields.setdefault("language", self.source.languages[0] if self.source.languages else None)
         fields.setdefault("funder", self.source.funder)
         fields.setdefault("programme_id", self.source.programme_id)
-        return Call(uid=make_uid(self.name, native_id), source=self.name, native_id=native_id, **fields)
+        title = fields.get("title")
+        if isinstance(title, str) and len(title) > TITLE_MAX:
+            fields["title"] = title[: TITLE_MAX - 1].rstrip() + "…"
+            self.count("grantdigest/title_cut")
+        call, dropped = salvage({"uid": make_uid(self.name, native_id), "source": self.name, "native_id": native_id,
+                                 **fields})
+        for name in dropped:
+            self.logger.warning("%s: %s dropped, the schema refuses %r", native_id, name, repr(fields[name])[:80])
+            self.count(f"grantdigest/field_dropped/{name}")
+        return call
 
     @classmethod
     def for_source(cls, source: SourceConfig, **kwargs) -> SourceSpider:

@@ -122,25 +122,27 @@ class EuFtpSpider(SourceSpider):
 
     def parse(self, response: Response, page: int = 1) -> Iterator[Call | scrapy.Request]:
         envelope = parse_envelope(response)
-        for result in envelope["results"]:
-            call = self.parse_result(result)
-            if call is None or call.native_id in self._seen:
-                continue
-            self._seen.add(call.native_id)
-            if needs_details(call) and self.options.get("fetch_details", True):
-                yield self.request(
-                    TOPIC_DETAILS.format(call.native_id.lower()),
-                    callback=self.parse_details,
-                    errback=self.details_failed,
-                    cb_kwargs={"call": call},
-                    meta={"call": call, "supplementary": True},  # its failure keeps the search result
-                )
-            else:
-                yield call
+        yield from self.each_record(envelope["results"], self.result_or_details, response.url)
         if page == 1:
             last = min(-(-envelope["totalResults"] // self.page_size), int(self.options.get("max_pages", 40)))
             for next_page in range(2, last + 1):
                 yield self.search_request(next_page)
+
+    def result_or_details(self, result: dict[str, Any]) -> Call | scrapy.Request | None:
+        """A search result's call, or the request of its topic details when the result lacks them."""
+        call = self.parse_result(result)
+        if call is None or call.native_id in self._seen:
+            return None
+        self._seen.add(call.native_id)
+        if needs_details(call) and self.options.get("fetch_details", True):
+            return self.request(
+                TOPIC_DETAILS.format(call.native_id.lower()),
+                callback=self.parse_details,
+                errback=self.details_failed,
+                cb_kwargs={"call": call},
+                meta={"call": call, "supplementary": True},  # its failure keeps the search result
+            )
+        return call
 
     def parse_result(self, result: dict[str, Any]) -> Call | None:
         """One search result → a call, or None for translations, news items and other non-calls."""

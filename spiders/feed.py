@@ -59,10 +59,7 @@ class FeedSpider(PostSpider):
             raise SourceFormatError("not an RSS or Atom feed", response.url, response.text[:120])
         if not parsed.entries:
             self.cause("empty_feed", f"the feed at {response.url} holds no entries")
-        for entry in parsed.entries:
-            call = self.entry_call(entry, response.url)
-            if call is not None:
-                yield call
+        yield from self.each_record(parsed.entries, lambda entry: self.entry_call(entry, response.url), response.url)
 
     def entry_call(self, entry, feed_url: str):
         link = urljoin(feed_url, entry.get("link") or "")

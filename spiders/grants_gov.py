@@ -209,15 +209,18 @@ class GrantsGovSpider(SourceSpider):
             raise SourceFormatError("search2 data lacks oppHits/hitCount", response.url, str(data)[:200])
         if page == 0 and total == 0:
             self.logger.warning("search2 found nothing for %s", {k: self.options.get(k) for k in SEARCH_FILTERS})
-        for hit in hits:
-            check_hit(hit, response.url)
-            if hit["id"] in self._seen:
-                continue
-            self._seen.add(hit["id"])
-            yield self.detail_request(hit)
+        yield from self.each_record(hits, lambda hit: self.hit_request(hit, response.url), response.url)
         if page == 0:
             for next_page in range(1, min(-(-total // self.rows), self.max_pages)):
                 yield self.search_request(next_page)
+
+    def hit_request(self, hit: Any, url: str) -> scrapy.Request | None:
+        """The details request of a search hit not seen before (SourceFormatError for a malformed hit)."""
+        check_hit(hit, url)
+        if hit["id"] in self._seen:
+            return None
+        self._seen.add(hit["id"])
+        return self.detail_request(hit)
 
     def parse_detail(self, response: Response, hit: dict[str, Any]) -> Iterator[Call]:
         """A hit completed by its fetchOpportunity details, unless the foreign filter drops it."""

@@ -198,14 +198,17 @@ class InterregEuSpider(SourceSpider):
         self.logger.error("Algolia refused the query with the key read from the page (%s): the key or the index "
                           "changed; see captures/09-interreg-eu.md", status)
 
+    def new_hit_call(self, hit: Any, url: str) -> Call | None:
+        """The call of a hit not seen before (SourceFormatError for a malformed hit)."""
+        check_hit(hit, url)
+        if hit["objectID"] in self._seen:
+            return None
+        self._seen.add(hit["objectID"])
+        return self.call_from_hit(hit)
+
     def parse_hits(self, response: Response, app: str, key: str, page: int) -> Iterator[Call | scrapy.Request]:
         result = first_result(response)
-        for hit in result["hits"]:
-            check_hit(hit, response.url)
-            if hit["objectID"] in self._seen:
-                continue
-            self._seen.add(hit["objectID"])
-            yield self.call_from_hit(hit)
+        yield from self.each_record(result["hits"], lambda hit: self.new_hit_call(hit, response.url), response.url)
         if page == 0:
             self._total = result["nbHits"]
             self._pages = min(-(-self._total // self.hits_per_page), self.max_pages)

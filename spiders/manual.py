@@ -75,7 +75,8 @@ class ManualSpider(SourceSpider):
         return (base / name).resolve()
 
     async def start(self):
-        yield self.request(self.file_path().as_uri(), callback=self.parse)
+        # The editor's own configured file: the one file: URL a crawl may fetch (spiders.safety.LOCAL_FILE).
+        yield self.request(self.file_path().as_uri(), callback=self.parse, meta={"local_file": True})
 
     def parse(self, response: Response):
         try:

@@ -1,8 +1,9 @@
 """Only the web, only where expected: what a crawl may fetch, from where, and how much.
 
 - :class:`OnlyTheWeb` refuses any URL that is not http or https (a scraped ``file:///dev/zero``,
-  ``ftp://``, ``data:`` link is never fetched) and a redirect to another host, unless the source's
-  ``redirect_hosts`` option names it; each refusal is a named cause (:mod:`pipelines.causes`).
+  ``ftp://``, ``data:`` link is never fetched; the editor's own manual file is the one exception) and a
+  redirect to another host, unless the source's ``redirect_hosts`` option names it; each refusal is a
+  named cause (:mod:`pipelines.causes`).
 - :class:`RetryAfter` honours a 429/503's ``Retry-After`` up to :data:`MAX_WAIT` seconds before the
   retry; a longer one is not retried at all, and its reason says when to come back.
 - :class:`BoundedDecompression` names a decompression bomb (a body past ``DOWNLOAD_MAXSIZE`` once
@@ -24,6 +25,8 @@ from pipelines.causes import record
 from spiders.mirror import original_redirects, original_url
 
 WEB = ("http", "https")
+LOCAL_FILE = "local_file"
+"""Request meta set only by the manual spider for the editor's configured file; a scraped link never has it."""
 MAX_WAIT = 60.0
 """Seconds a crawl waits for a ``Retry-After`` before retrying; past it the request is not retried."""
 
@@ -51,6 +54,8 @@ class OnlyTheWeb:
     def process_request(self, request):
         url = original_url(request)
         scheme = urlsplit(url).scheme.lower()
+        if scheme == "file" and request.meta.get(LOCAL_FILE) and not original_redirects(request):
+            return None
         if scheme not in WEB:
             record(self.crawler.stats, "blocked_scheme", f"refused to fetch a {scheme or 'relative'}: URL ({url[:80]})")
             raise IgnoreRequest(f"only http and https are fetched, not {url[:80]}")

@@ -84,10 +84,7 @@ class WordPressSpider(PostSpider):
     def parse(self, response: Response, page: int = 1, categories: list[str] | None = None):
         posts = _json_list(response)
         names = getattr(self, "category_names", {})
-        for post in posts:
-            call = self.post_to_call(post, names, response.url)
-            if call is not None:
-                yield call
+        yield from self.each_record(posts, lambda post: self.post_to_call(post, names, response.url), response.url)
         if page == 1:
             total = int(response.headers.get("X-WP-TotalPages", b"1") or 1)
             for next_page in range(2, min(total, int(self.options.get("max_pages", 5))) + 1):

@@ -167,11 +167,23 @@ def test_pages_follow_nbhits_and_a_short_read_is_reported(caplog):
     assert "2 of 3 hits read" in caplog.text
 
 
-@pytest.mark.parametrize("body", ['{"message": "Invalid Application-ID or API key", "status": 403}',
-                                  '{"results": [{"hits": [{"title": "no id"}], "nbHits": 1}]}', "<html>"])
+@pytest.mark.parametrize("body", ['{"message": "Invalid Application-ID or API key", "status": 403}', "<html>"])
 def test_an_unexpected_answer_is_a_format_error(body):
     with pytest.raises(SourceFormatError):
         list(make_spider().parse_hits(algolia(body), APP, KEY, 0))
+
+
+def test_a_hit_without_id_costs_only_itself(caplog):
+    answer = recorded(0)
+
+    def calls() -> list:
+        return [c for c in make_spider().parse_hits(algolia(answer), APP, KEY, 0) if not isinstance(c, Request)]
+
+    whole = calls()
+    answer["results"][0]["hits"][0].pop("objectID")
+    kept = calls()
+    assert len(kept) == len(whole) - 1 >= 1
+    assert "left out: SourceFormatError" in caplog.text
 
 
 def test_first_result_reads_the_recorded_envelope():

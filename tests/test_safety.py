@@ -167,3 +167,16 @@ def test_retry_after_is_read_in_both_forms():
     assert retry_after_seconds("Thu, 03 Dec 2026 12:02:00 GMT", now) == 120
     assert retry_after_seconds("Thu, 03 Dec 2026 11:00:00 GMT", now) == 0
     assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
+
+
+def test_only_the_manual_spiders_own_file_may_be_read():
+    from scrapy import Request
+    from scrapy.exceptions import IgnoreRequest
+    from scrapy.utils.test import get_crawler
+
+    from spiders.safety import OnlyTheWeb
+
+    guard = OnlyTheWeb(get_crawler())
+    assert guard.process_request(Request("file:///srv/manual-calls.toml", meta={"local_file": True})) is None
+    with pytest.raises(IgnoreRequest):
+        guard.process_request(Request("file:///etc/passwd"))

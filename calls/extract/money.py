@@ -226,7 +226,7 @@ def _prepared(text: str) -> tuple[Normalised, tuple[_Money, ...]]:
 
 
 def _amount(norm: Normalised, money: _Money, value: Decimal) -> Amount:
-    if value == value.to_integral_value():
+    if value == value.to_integral_value() and value.adjusted() < 28:  # quantize needs the digits to fit
         value = value.quantize(Decimal(1))  # 28.5M -> 28500000, not 28500000.0
     return Amount(value=value, currency=money.currency, raw=norm.raw(money.start, money.end).strip())
 
