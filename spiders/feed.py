@@ -22,14 +22,18 @@ run counts it; a feed with nothing readable is a structure error.
 from __future__ import annotations
 
 import calendar
+import re
 from datetime import UTC, datetime
 from urllib.parse import urljoin
 
 import feedparser
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 
 from spiders.base import SourceFormatError
 from spiders.textcall import PostSpider, plain
+
+XML_ENCODING = re.compile(r"""^(\s*<\?xml[^>]*?encoding\s*=\s*)["'][^"']*["']""")
+"""The encoding named in an XML declaration (replaced once the body is decoded)."""
 
 
 class FeedSpider(PostSpider):
@@ -45,8 +49,13 @@ class FeedSpider(PostSpider):
 
     def parse(self, response: Response):
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+        body = response.body
+        if isinstance(response, TextResponse):
+            # Decoded as spiders.encoding decided (header, BOM, declaration, detection), handed over as UTF-8.
+            body = XML_ENCODING.sub(r'\1"utf-8"', response.text, count=1).encode("utf-8")
+            content_type = f"{content_type.split(';')[0].strip() or 'application/xml'}; charset=utf-8"
         parsed = feedparser.parse(
-            response.body, response_headers={"content-type": content_type, "content-location": response.url}
+            body, response_headers={"content-type": content_type, "content-location": response.url}
         )
         if parsed.bozo:
             self.count("feed/malformed")

@@ -56,6 +56,8 @@ DOWNLOADER_MIDDLEWARES = {
     # Scrapy's decompression, with a decompression bomb named as a cause.
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
     "spiders.safety.BoundedDecompression": 590,
+    # Inside decompression: each text response gets the charset it really uses (spiders.encoding).
+    "spiders.encoding.Charsets": 585,
     # Inside decompression (590), so captures keep readable bodies; off unless GRANTDIGEST_RECORD is set.
     "spiders.recorder.ExchangeRecorder": 580,
     # After robots.txt (100) so robots rules are checked on the original URL.
