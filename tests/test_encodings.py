@@ -14,7 +14,7 @@ from digest.offline import crawl_fixtures, write_config
 from digest.replay import ReplayServer, exchange
 from spiders.encoding import real_encoding
 
-UK_TITLE = "Конкурс мікрогрантів для громад Волині"
+UK_TITLE = "Конкурс проєктів для сільських бібліотек Полтавщини"
 SR_TITLE = "Јавни позив општинама у Војводини за суфинансирање пројеката"
 HU_TITLE = "Pályázati felhívás önkormányzatoknak: kerékpárút-fejlesztés"
 
