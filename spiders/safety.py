@@ -27,6 +27,8 @@ from spiders.mirror import original_redirects, original_url
 WEB = ("http", "https")
 LOCAL_FILE = "local_file"
 """Request meta set only by the manual spider for the editor's configured file; a scraped link never has it."""
+ROBOTS_TIMEOUT = 10.0
+"""Seconds a robots.txt may take (at most; less when the source's own timeout is shorter), never retried."""
 MAX_WAIT = 60.0
 """Seconds a crawl waits for a ``Retry-After`` before retrying; past it the request is not retried."""
 
@@ -53,7 +55,13 @@ class OnlyTheWeb:
 
     def process_request(self, request):
         url = original_url(request)
-        scheme = urlsplit(url).scheme.lower()
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if parts.path == "/robots.txt" and "download_timeout" not in request.meta:
+            # Scrapy asks for robots.txt with the global timeout and retries; a hanging one waits the source's.
+            source = getattr(self.crawler.spider, "source", None)
+            request.meta["download_timeout"] = min(source.timeout, ROBOTS_TIMEOUT) if source else ROBOTS_TIMEOUT
+            request.meta.setdefault("max_retry_times", 0)
         if scheme == "file" and request.meta.get(LOCAL_FILE) and not original_redirects(request):
             return None
         if scheme not in WEB:

@@ -72,6 +72,8 @@ SOURCES = {
     "huge-feed": feed("huge-feed", "https://huge.example.org/feed/"),
     "bomb-feed": feed("bomb-feed", "https://bomb.example.org/feed/"),
     "patient-feed": feed("patient-feed", "https://patient.example.org/feed/"),
+    "slow-robots-feed": feed("slow-robots-feed", "https://slowrobots.example.org/feed/").replace(
+        "retries = 2", "retries = 2\ntimeout = 1"),
 }
 ONE_CALL = "<html><body><div class='konkurs'><a href='/konkursi/pravi.html'>c</a></div></body></html>"
 EXCHANGES = [
@@ -88,6 +90,9 @@ EXCHANGES = [
     exchange("https://huge.example.org/feed/", rss("x" * 300_000), headers=RSS),
     exchange("https://bomb.example.org/feed/", gzip.compress(rss("y") .encode() + b" " * 5_000_000),
              headers={**RSS, "Content-Encoding": "gzip"}),
+    exchange("https://slowrobots.example.org/robots.txt", "User-agent: *\nAllow: /\n",
+             headers={"Content-Type": "text/plain"}, delay=4),
+    exchange("https://slowrobots.example.org/feed/", rss("Javni poziv za biblioteke"), headers=RSS),
     exchange("https://patient.example.org/feed/", "busy", status=503,
              headers={"Content-Type": "text/plain", "Retry-After": "1"}),
 ]
@@ -180,3 +185,12 @@ def test_only_the_manual_spiders_own_file_may_be_read():
     assert guard.process_request(Request("file:///srv/manual-calls.toml", meta={"local_file": True})) is None
     with pytest.raises(IgnoreRequest):
         guard.process_request(Request("file:///etc/passwd"))
+
+
+@pytest.mark.crawl
+def test_a_hanging_robots_txt_waits_the_sources_timeout_once(crawled):
+    store, received = crawled
+    run = store.last_runs()["slow-robots-feed"]
+    assert sum(r.path == "/slowrobots.example.org/robots.txt" for r in received) == 1  # never retried
+    assert any(k.startswith("robotstxt/exception_count/") for k in run.stats), run.stats  # gave up at 1 s, not 30
+    assert store.count_calls(source="slow-robots-feed") == 1  # and the feed was still read
