@@ -81,8 +81,8 @@ def _ignored(request) -> bool:
     return urlsplit(original_url(request)).path == "/robots.txt"
 
 
-class FailureCauses:
-    """Downloader middleware (outermost): records the final failure of each request, after retries."""
+class StatsMiddleware:
+    """A Scrapy middleware that only needs the crawl's stats (where causes and counts are recorded)."""
 
     def __init__(self, stats):
         self.stats = stats
@@ -90,6 +90,10 @@ class FailureCauses:
     @classmethod
     def from_crawler(cls, crawler):
         return cls(crawler.stats)
+
+
+class FailureCauses(StatsMiddleware):
+    """Downloader middleware (outermost): records the final failure of each request, after retries."""
 
     def process_response(self, request, response):
         if _ignored(request):
@@ -133,15 +137,8 @@ class RedirectLoops:
         return response
 
 
-class FormatCauses:
+class FormatCauses(StatsMiddleware):
     """Spider middleware: a callback's :class:`SourceFormatError` (a redesign) is a named cause with its message."""
-
-    def __init__(self, stats):
-        self.stats = stats
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler.stats)
 
     def process_spider_exception(self, response, exception):
         if isinstance(exception, SourceFormatError):

@@ -15,6 +15,8 @@ from charset_normalizer import from_bytes
 from scrapy.http import TextResponse
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
+from spiders.causes import StatsMiddleware
+
 CANDIDATES = ("utf_8", "cp1251", "koi8_u", "iso8859_2", "cp1250", "cp1252")
 """What detection may answer: the encodings of Ukrainian, Serbian, Polish, Hungarian and Romanian sites."""
 
@@ -42,15 +44,8 @@ def real_encoding(body: bytes, header: str | None, declared: str | None) -> str 
     return best.encoding if best else None
 
 
-class Charsets:
+class Charsets(StatsMiddleware):
     """Downloader middleware inside decompression: gives each text response the encoding it really uses."""
-
-    def __init__(self, stats):
-        self.stats = stats
-
-    @classmethod
-    def from_crawler(cls, crawler):
-        return cls(crawler.stats)
 
     def process_response(self, request, response):
         if not isinstance(response, TextResponse) or not response.body:
