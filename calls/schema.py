@@ -22,6 +22,11 @@ from calls.zones import zone
 SUMMARY_MAX = 1200
 TITLE_MAX = 500
 """Longest title kept (a call's title is a line; anything longer is scraped page text)."""
+
+
+def clip_title(title: str) -> str:
+    """``title`` cut to :data:`TITLE_MAX` characters, ending in '…' when cut."""
+    return title if len(title) <= TITLE_MAX else title[: TITLE_MAX - 1].rstrip() + "…"
 MONEY_MAX = Decimal(10) ** 13
 """Largest amount believed (ten trillion in any currency): above it, a number is a misreading."""
 YEARS = (1990, 2100)

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from scrapy.exceptions import DropItem
 
 from calls import deadlines
-from calls.schema import SUMMARY_MAX, TITLE_MAX, Call, Status, salvage
+from calls.schema import SUMMARY_MAX, Call, Status, clip_title, salvage
 from calls.text import html_to_text, one_line
 from calls.urls import without_tracking
 from pipelines.language import detect_language
@@ -60,8 +60,7 @@ def normalise(item, now: datetime | None = None) -> Call:
     summary = html_to_text(call.summary, SUMMARY_MAX) if call.summary else None
     language = detect_language(f"{title}. {(summary or '')[:500]}") or call.language
     ordered = sorted({(d.at, d.raw): d for d in call.deadlines}.values(), key=_deadline_order)
-    if len(title) > TITLE_MAX:
-        title = title[: TITLE_MAX - 1].rstrip() + "…"
+    title = clip_title(title)
     update = {"title": title, "summary": summary or None, "language": language, "deadlines": ordered,
               "url": without_tracking(call.url)}
     if call.currency:

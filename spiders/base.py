@@ -9,7 +9,7 @@ from typing import Any
 import scrapy
 
 from calls.config import Config, SourceConfig, load_config
-from calls.schema import TITLE_MAX, Call, make_uid, salvage
+from calls.schema import TITLE_MAX, Call, clip_title, make_uid, salvage
 from pipelines import causes
 
 
@@ -106,7 +106,7 @@ class SourceSpider(scrapy.Spider):
         fields.setdefault("programme_id", self.source.programme_id)
         title = fields.get("title")
         if isinstance(title, str) and len(title) > TITLE_MAX:
-            fields["title"] = title[: TITLE_MAX - 1].rstrip() + "…"
+            fields["title"] = clip_title(title)
             self.count("grantdigest/title_cut")
         call, dropped = salvage({"uid": make_uid(self.name, native_id), "source": self.name, "native_id": native_id,
                                  **fields})
