@@ -10,37 +10,14 @@ import json
 
 import pytest
 from click.testing import CliRunner
-from conftest import FIXTURES
+from test_config_sources import SOURCES  # the config-only feed and listing, crawled in their own tests
+from test_config_sources import TREE as SITE
 
 from digest.capture import EXPECTED_FIELDS, expected_rows
 from digest.cli import cli
 from digest.offline import write_config
 from digest.replay import ReplayServer, load_tree
 from spiders.recorder import write_exchange
-
-SITE = FIXTURES / "config-only" / "mirror"
-SOURCES = """
-[sources.hromady-feed]
-spider = "feed"
-language = "uk"
-timezone = "Europe/Kyiv"
-[sources.hromady-feed.options]
-urls = ["https://hromady.example.org/category/granty/feed/"]
-
-[sources.vojvodina-konkursi]
-spider = "listing"
-language = "sr-Cyrl"
-timezone = "Europe/Belgrade"
-[sources.vojvodina-konkursi.options]
-urls = ["https://konkursi.example.rs/konkursi/"]
-item = "div.konkurs"
-link = "a::attr(href)"
-title = "a"
-date = "span.datum"
-[sources.vojvodina-konkursi.options.detail]
-title = "h1"
-body = "div.tekst"
-"""
 
 
 def run(*args: str):

@@ -8,7 +8,6 @@ its cause, HTTP errors must fail the source, and the healthy neighbour must keep
 from __future__ import annotations
 
 import json
-import socket
 
 import pytest
 from conftest import FIXTURES
@@ -19,6 +18,7 @@ from scrapy.exceptions import (
     DownloadTimeoutError,
     IgnoreRequest,
 )
+from source_entries import HEALTHY_FEED, closed_port, feed_entry, listing_entry
 
 from calls.config import load_config
 from calls.store import Outcome, Store
@@ -30,46 +30,14 @@ from spiders.causes import network_cause
 HEALTHY = FIXTURES / "config-only" / "mirror"
 
 
-def listing(slug: str, url: str, **options: str) -> str:
-    extra = "".join(f'{key} = {value}\n' for key, value in options.items())
-    return f"""
-[sources.{slug}]
-spider = "listing"
-language = "sr-Latn"
-timezone = "Europe/Belgrade"
-retries = 0
-timeout = 2
-[sources.{slug}.options]
-urls = ["{url}"]
-item = "div.konkurs"
-link = "a::attr(href)"
-{extra}[sources.{slug}.options.detail]
-title = "h1"
-body = "div.tekst"
-"""
+def listing(slug: str, url: str, options: str = "") -> str:
+    return listing_entry(slug, url, options=options, retries=0, timeout=2)
 
 
 def feed(slug: str, url: str, timeout: float = 2) -> str:
-    return f"""
-[sources.{slug}]
-spider = "feed"
-language = "uk"
-timezone = "Europe/Kyiv"
-retries = 0
-timeout = {timeout}
-[sources.{slug}.options]
-urls = ["{url}"]
-"""
+    return feed_entry(slug, url, retries=0, timeout=timeout)
 
 
-HEALTHY_SOURCE = """
-[sources.hromady-feed]
-spider = "feed"
-language = "uk"
-timezone = "Europe/Kyiv"
-[sources.hromady-feed.options]
-urls = ["https://hromady.example.org/category/granty/feed/"]
-"""
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}
 EMPTY_RSS = ('<?xml version="1.0"?><rss version="2.0"><channel><title>Granty</title>'
@@ -89,7 +57,7 @@ BROKEN = {
     "loop-list": listing("loop-list", "https://loop.example.rs/konkursi/"),
     "quiet-feed": feed("quiet-feed", "https://quiet.example.org/feed/"),
     "news-list": listing("news-list", "https://news.example.rs/konkursi/",
-                         item_filter='{ selector = "span.vrsta", pattern = "^Konkurs" }'),
+                         options='item_filter = { selector = "span.vrsta", pattern = "^Konkurs" }\n'),
 }
 EXCHANGES = [
     # no exchange for gone.example.rs: the replay server answers 404, as a moved page does
@@ -114,7 +82,7 @@ def runs(tmp_path_factory):
     from digest.replay import ReplayServer
 
     folder = tmp_path_factory.mktemp("causes")
-    config = write_config(folder, extra=HEALTHY_SOURCE + "".join(BROKEN.values()))
+    config = write_config(folder, extra=HEALTHY_FEED + "".join(BROKEN.values()))
     server = ReplayServer(HEALTHY, exchanges=list(EXCHANGES)).start()
     try:
         result = crawl_fixtures(config, server.url, "hromady-feed", *BROKEN, timeout=300)
@@ -161,9 +129,7 @@ def test_the_healthy_neighbour_keeps_its_calls(runs):
 
 def test_a_refused_connection_is_named(tmp_path):
     """Nothing listens on the mirror's port: every source's reason says the connection was refused."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed = probe.getsockname()[1]
+    closed = closed_port()
     config = write_config(tmp_path, extra=feed("down-feed", "https://down.example.org/feed/"))
     result = crawl_fixtures(config, f"http://127.0.0.1:{closed}", "down-feed", timeout=120)
     assert result.returncode == 0, result.log[-3000:]
@@ -223,7 +189,7 @@ item = "article.poziv"
 [sources.redesigned-list.options.detail]
 title = "h1"
 """
-    config = write_config(tmp_path, extra=HEALTHY_SOURCE + BROKEN["gone-list"] + BROKEN["quiet-feed"] + redesigned)
+    config = write_config(tmp_path, extra=HEALTHY_FEED + BROKEN["gone-list"] + BROKEN["quiet-feed"] + redesigned)
     report = tmp_path / "probe.json"
     with ReplayServer(HEALTHY, exchanges=list(EXCHANGES)) as server:
         result = CliRunner().invoke(cli, ["--config", str(config), "--mirror", server.url, "sources", "--probe",
@@ -252,9 +218,7 @@ def test_a_crawl_where_every_source_fails_on_the_network_points_to_the_demo(tmp_
 
     from digest.cli import cli
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed = probe.getsockname()[1]
+    closed = closed_port()
     config = write_config(tmp_path, extra=feed("down-feed", "https://down.example.org/feed/")
                           + feed("cut-feed", "https://cut.example.org/feed/"))
     result = CliRunner().invoke(cli, ["--config", str(config), "--mirror", f"http://127.0.0.1:{closed}", "crawl",

@@ -7,6 +7,7 @@ stored title must be the publisher's text, not mojibake and not lost.
 from __future__ import annotations
 
 import pytest
+from source_entries import feed_entry
 
 from calls.config import load_config
 from calls.store import Store
@@ -39,14 +40,7 @@ CASES = {
 
 
 def feed_source(slug: str) -> str:
-    return f"""
-[sources.{slug}]
-spider = "feed"
-language = "uk"
-timezone = "Europe/Kyiv"
-[sources.{slug}.options]
-urls = ["https://{slug}.example.org/feed/"]
-"""
+    return feed_entry(slug, f"https://{slug}.example.org/feed/")
 
 
 @pytest.fixture(scope="module")

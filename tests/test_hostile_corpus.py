@@ -21,6 +21,7 @@ import test_encodings
 import test_safety
 from click.testing import CliRunner
 from conftest import FIXTURES
+from source_entries import HEALTHY_FEED
 
 from calls.config import load_config
 from calls.store import Outcome, Store
@@ -80,7 +81,7 @@ def verdict(run, calls: int) -> str:
 @pytest.mark.crawl
 def test_the_corpus_every_case_clean_counted_or_named_and_the_neighbour_published(tmp_path, capsys):
     sources, exchanges = corpus()
-    config = write_config(tmp_path, extra=test_causes.HEALTHY_SOURCE + sources)
+    config = write_config(tmp_path, extra=HEALTHY_FEED + sources)
     config.write_text(config.read_text(encoding="utf-8").replace(
         "[scrapy]\n", f"[scrapy]\nDOWNLOAD_MAXSIZE = {LIMIT}\n"), encoding="utf-8")
     with ReplayServer(HEALTHY, exchanges=exchanges) as server:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 import pytest
 from conftest import FIXTURES
+from source_entries import HEALTHY_FEED, feed_entry, listing_entry
 
 from calls.config import load_config
 from calls.store import Outcome, Store
@@ -25,32 +26,11 @@ RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}
 
 
 def listing(slug: str, url: str, extra: str = "") -> str:
-    return f"""
-[sources.{slug}]
-spider = "listing"
-language = "sr-Latn"
-timezone = "Europe/Belgrade"
-retries = 2
-[sources.{slug}.options]
-urls = ["{url}"]
-item = "div.konkurs"
-link = "a::attr(href)"
-{extra}[sources.{slug}.options.detail]
-title = "h1"
-body = "div.tekst"
-"""
+    return listing_entry(slug, url, options=extra, retries=2)
 
 
-def feed(slug: str, url: str) -> str:
-    return f"""
-[sources.{slug}]
-spider = "feed"
-language = "uk"
-timezone = "Europe/Kyiv"
-retries = 2
-[sources.{slug}.options]
-urls = ["{url}"]
-"""
+def feed(slug: str, url: str, **fields) -> str:
+    return feed_entry(slug, url, retries=2, **fields)
 
 
 def rss(title: str) -> str:
@@ -72,8 +52,7 @@ SOURCES = {
     "huge-feed": feed("huge-feed", "https://huge.example.org/feed/"),
     "bomb-feed": feed("bomb-feed", "https://bomb.example.org/feed/"),
     "patient-feed": feed("patient-feed", "https://patient.example.org/feed/"),
-    "slow-robots-feed": feed("slow-robots-feed", "https://slowrobots.example.org/feed/").replace(
-        "retries = 2", "retries = 2\ntimeout = 1"),
+    "slow-robots-feed": feed("slow-robots-feed", "https://slowrobots.example.org/feed/", timeout=1),
 }
 ONE_CALL = "<html><body><div class='konkurs'><a href='/konkursi/pravi.html'>c</a></div></body></html>"
 EXCHANGES = [
@@ -96,13 +75,12 @@ EXCHANGES = [
     exchange("https://patient.example.org/feed/", "busy", status=503,
              headers={"Content-Type": "text/plain", "Retry-After": "1"}),
 ]
-HEALTHY_SOURCE = feed("hromady-feed", "https://hromady.example.org/category/granty/feed/")
 
 
 @pytest.fixture(scope="module")
 def crawled(tmp_path_factory):
     folder = tmp_path_factory.mktemp("safety")
-    config = write_config(folder, extra=HEALTHY_SOURCE + "".join(SOURCES.values()))
+    config = write_config(folder, extra=HEALTHY_FEED + "".join(SOURCES.values()))
     config.write_text(config.read_text(encoding="utf-8").replace(
         "[scrapy]\n", "[scrapy]\nDOWNLOAD_MAXSIZE = 200000\n"), encoding="utf-8")
     server = ReplayServer(HEALTHY, exchanges=list(EXCHANGES)).start()
@@ -191,6 +169,7 @@ def test_only_the_manual_spiders_own_file_may_be_read():
 def test_a_hanging_robots_txt_waits_the_sources_timeout_once(crawled):
     store, received = crawled
     run = store.last_runs()["slow-robots-feed"]
-    assert sum(r.path == "/slowrobots.example.org/robots.txt" for r in received) == 1  # never retried
+    # Never retried. (On a loaded machine the one attempt may time out before the server reads it: at most one.)
+    assert sum(r.path == "/slowrobots.example.org/robots.txt" for r in received) <= 1
     assert any(k.startswith("robotstxt/exception_count/") for k in run.stats), run.stats  # gave up at 1 s, not 30
     assert store.count_calls(source="slow-robots-feed") == 1  # and the feed was still read
